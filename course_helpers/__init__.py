@@ -1,0 +1,160 @@
+"""Helpers for the Inside CNNs course.
+
+Every notebook starts with ``course_helpers.setup()``. The modules hold one idea
+each: ``conv`` (convolution and pooling in NumPy), ``plotting`` (the shared
+figures), ``widgets`` (interactive explorers) and ``checks`` (exercise checkers).
+
+Importing this package does not import TensorFlow, so that ``setup()`` can set
+TensorFlow's log level before TensorFlow loads.
+"""
+import contextlib
+import os
+import re
+import sys
+import tempfile
+
+# TensorFlow reads this once, when it loads; setting it here (and again in
+# setup) keeps its C++ info messages out of the notebooks.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+__all__ = ["setup", "data_mode", "DATA_MODES"]
+
+#: Allowed values of the ``COURSE_DATA`` environment variable.
+DATA_MODES = {
+    "auto": "real horse-or-human if it can be downloaded, else the offline stand-in",
+    "real": "real horse-or-human (COURSE_DATA=real)",
+    "standin": "offline stand-in (COURSE_DATA=standin)",
+}
+
+# Lines TensorFlow's C++ runtime writes straight to the process's stderr while it
+# loads, before its log level applies. They are harmless, carry timestamps, and
+# would only confuse a learner. Anything else is passed through.
+_HARMLESS_TF_LINES = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|[IWE]\d{4} [\d:. ]+\d+ (port|cudart_stub|cuda_platform|cuda_executor|cpu_feature_guard)\.cc:\d+\]"
+    r"|To enable the following instructions: .* in other operations, rebuild TensorFlow)"
+)
+
+
+def data_mode():
+    """Return which horse-or-human data the course uses, from ``COURSE_DATA``.
+
+    Returns
+    -------
+    str
+        ``"auto"`` (the default: real data when it can be downloaded, else the
+        offline stand-in), ``"real"`` or ``"standin"``.
+
+    Raises
+    ------
+    ValueError
+        If ``COURSE_DATA`` holds anything else.
+    """
+    mode = os.environ.get("COURSE_DATA", "auto").strip().lower() or "auto"
+    if mode not in DATA_MODES:
+        raise ValueError(
+            f"COURSE_DATA={os.environ['COURSE_DATA']!r} is not a data mode the course knows. "
+            f"Use one of {sorted(DATA_MODES)} (or leave it unset for 'auto')."
+        )
+    return mode
+
+
+@contextlib.contextmanager
+def _filtered_native_stderr():
+    """Hold back TensorFlow's start-up log lines written to file descriptor 2.
+
+    Python's ``sys.stderr`` is not involved: TensorFlow's C++ code writes to the
+    descriptor directly, so that is what is redirected. Any line that is not a
+    known start-up message is written back afterwards.
+    """
+    try:
+        stderr_fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
+        saved_fd = os.dup(stderr_fd)
+    except (OSError, ValueError, AttributeError):
+        # No real descriptor to redirect (an unusual embedding): do nothing.
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), stderr_fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved_fd, stderr_fd)
+            os.close(saved_fd)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines() if line and not _HARMLESS_TF_LINES.match(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
+def _describe_devices(tf):
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"GPU x{len(gpus)}"
+    return "CPU only"
+
+
+def setup(seed=42):
+    """Prepare a notebook: quiet logs, seeds, determinism and plot defaults.
+
+    Call it once, in the first code cell. It
+
+    * sets ``TF_CPP_MIN_LOG_LEVEL`` before TensorFlow loads;
+    * seeds Python, NumPy and TensorFlow with ``keras.utils.set_random_seed``
+      and turns on TensorFlow's op determinism, so a notebook gives the same
+      numbers every run;
+    * sets Matplotlib defaults (figure size, dpi at most 100, no top/right spines);
+    * prints one line: versions, device and data mode.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed for every random number generator. Default 42.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an int.
+    ValueError
+        If ``seed`` is negative, or ``COURSE_DATA`` holds an unknown mode.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, like setup(seed=42); got {type(seed).__name__}.")
+    if seed < 0:
+        raise ValueError(f"seed must be 0 or more; got {seed}.")
+    mode = data_mode()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _filtered_native_stderr():
+        import tensorflow as tf
+        import keras
+
+        device = _describe_devices(tf)
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow at once
+    tf.config.experimental.enable_op_determinism()
+
+    import matplotlib as mpl
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.0, 4.0),
+            "figure.dpi": 80,
+            "savefig.dpi": 80,
+            "image.interpolation": "nearest",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.size": 10,
+        }
+    )
+
+    print(
+        f"Inside CNNs | TensorFlow {tf.__version__}, Keras {keras.__version__} | "
+        f"{device} | data: {DATA_MODES[mode]} | seed {seed}"
+    )
