@@ -1,0 +1,70 @@
+# Inside CNNs. The two commands a learner needs:
+#   make lab    install (first time only) and open JupyterLab on notebooks/
+#   make test   install (first time only), run the unit tests, then re-execute
+#               every notebook with nbval and compare its outputs
+# Everything is installed into .venv; nothing outside this folder is touched.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+REPO   ?=
+
+.PHONY: help install lab test execute bench links lock clean distclean
+
+help:
+	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
+	@echo "make test       install if needed, then unit tests + nbval over every notebook"
+	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
+	@echo "make bench      run the benchmarks in bench/ and print their tables"
+	@echo "make links REPO=owner/name   rewrite every Colab/Binder link for a new GitHub home"
+	@echo "make lock       re-pin constraints.txt from the current .venv"
+	@echo "make clean      remove caches and build/ (keeps .venv and downloaded data)"
+	@echo "make distclean  clean, and remove .venv too"
+
+install: $(STAMP)
+
+# Re-runs only when a dependency list changes (or .venv is missing).
+$(STAMP): requirements.txt requirements-test.txt constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Inside CNNs needs Python 3.10 or newer; this python3 is " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt -r requirements-test.txt -e .
+	@touch $@
+	@echo "Installed into $(VENV)."
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+
+# CI and the stored outputs use the offline stand-in data unless told otherwise.
+test execute bench: export COURSE_DATA ?= standin
+test execute bench: export MPLBACKEND ?= Agg
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+execute: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+links: $(STAMP)
+	$(BIN)/python tools/sync_links.py $(REPO)
+
+lock: $(STAMP)
+	@{ echo "# Exact versions behind the stored notebook outputs and CI (made by make lock)."; \
+	   echo "# Applied with pip -c. Python 3.10 gets unpinned versions: several of these need 3.11."; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' \
+	     | sed 's/$$/ ; python_version >= "3.11"/'; } > constraints.txt.tmp
+	@mv constraints.txt.tmp constraints.txt
+	@echo "constraints.txt re-pinned."
+
+clean:
+	rm -rf build .pytest_cache .hypothesis *.egg-info
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV)

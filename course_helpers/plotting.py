@@ -1,0 +1,384 @@
+"""The course's shared figures.
+
+Every function here draws one figure and returns it (a ``matplotlib.figure.Figure``).
+The figure is closed in pyplot before it is returned, so a notebook shows it
+exactly once: as the cell's result when the call is the cell's last line, or
+wherever ``display(fig)`` is called. Nothing here computes a result a learner
+needs; that lives in the module for the idea (``conv`` and friends).
+"""
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from . import conv
+
+__all__ = [
+    "show_matrix",
+    "show_images",
+    "plot_conv_step",
+    "plot_multichannel_conv",
+    "plot_conv_geometry",
+    "plot_receptive_fields",
+]
+
+INPUT_COLOR = "#dbe9f6"
+PAD_COLOR = "#d9d9d9"
+UNUSED_COLOR = "#fde0c5"
+OUTPUT_COLOR = "#d5efcf"
+WINDOW_COLOR = "#d62728"
+
+
+def _finish(fig):
+    """Detach the figure from pyplot so it is displayed once, by whoever shows it."""
+    plt.close(fig)
+    return fig
+
+
+def _format_number(value):
+    if np.issubdtype(type(value), np.integer) or float(value).is_integer():
+        return f"{int(round(float(value)))}"
+    return f"{value:.2f}"
+
+
+def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, annotate=True, highlight=None):
+    """Draw a small 2-D array as a grid of coloured cells with its numbers.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    values : array_like, shape (H, W)
+        The numbers. NaN cells are left blank (used for "not computed yet").
+    title : str, optional
+    cmap : str, optional
+        A Matplotlib colormap name. Default ``"Blues"``.
+    vmin, vmax : float, optional
+        Colour scale limits; default the array's own min and max.
+    annotate : bool, optional
+        Write each number in its cell. Default True.
+    highlight : (row, col, height, width), optional
+        Outline this block of cells in red.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, for chaining.
+    """
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 2:
+        raise ValueError(f"show_matrix draws a 2-D array; got shape {array.shape}.")
+    finite = array[np.isfinite(array)]
+    low = vmin if vmin is not None else (finite.min() if finite.size else 0.0)
+    high = vmax if vmax is not None else (finite.max() if finite.size else 1.0)
+    if high == low:
+        high = low + 1.0
+    colormap = matplotlib.colormaps[cmap].with_extremes(bad="#f2f2f2")
+    ax.imshow(np.ma.masked_invalid(array), cmap=colormap, vmin=low, vmax=high)
+    ax.set_xticks(np.arange(-0.5, array.shape[1]), minor=True)
+    ax.set_yticks(np.arange(-0.5, array.shape[0]), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if annotate:
+        for (r, c), value in np.ndenumerate(array):
+            if not np.isfinite(value):
+                continue
+            shade = colormap((value - low) / (high - low))
+            luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
+            ax.text(c, r, _format_number(value), ha="center", va="center", fontsize=9,
+                    color="white" if luminance < 0.5 else "black")
+    if highlight is not None:
+        r, c, h, w = highlight
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=WINDOW_COLOR, linewidth=2.5,
+                               zorder=5, clip_on=False))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False, symmetric=False,
+                colorbar=False, size=2.4, suptitle=None):
+    """Show several 2-D arrays (or RGB images) side by side.
+
+    Parameters
+    ----------
+    images : sequence of array_like
+        Each (H, W) (drawn with ``cmap``) or (H, W, 3) RGB in [0, 1].
+    titles : sequence of str, optional
+        One per image.
+    ncols : int, optional
+        Images per row. Default: all in one row (up to 6).
+    cmap : str, optional
+        Colormap for 2-D arrays. Default ``"gray"``.
+    shared_scale : bool, optional
+        Use one colour scale for every 2-D image (so they can be compared).
+    symmetric : bool, optional
+        Centre the scale on zero (for signed outputs such as edge responses);
+        best with a diverging ``cmap`` such as ``"RdBu_r"``.
+    colorbar : bool, optional
+        Add a colour bar to each 2-D image.
+    size : float, optional
+        Size of each panel in inches. Default 2.4.
+    suptitle : str, optional
+        A title over the whole figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    arrays = [np.asarray(image) for image in images]
+    if not arrays:
+        raise ValueError("show_images needs at least one image.")
+    titles = list(titles) if titles is not None else [None] * len(arrays)
+    if len(titles) != len(arrays):
+        raise ValueError(f"got {len(arrays)} images but {len(titles)} titles.")
+    ncols = ncols or min(len(arrays), 6)
+    nrows = -(-len(arrays) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False, constrained_layout=True)
+    gray = [a for a in arrays if a.ndim == 2]
+    shared = None
+    if shared_scale and gray:
+        low, high = min(float(a.min()) for a in gray), max(float(a.max()) for a in gray)
+        if symmetric:
+            high = max(abs(low), abs(high)) or 1.0
+            low = -high
+        shared = (low, high)
+    for ax, array, title in zip(axes.flat, arrays, titles):
+        if array.ndim == 3:
+            ax.imshow(np.clip(array, 0, 1))
+        elif array.ndim == 2:
+            low, high = shared if shared else (float(array.min()), float(array.max()))
+            if symmetric and not shared:
+                high = max(abs(low), abs(high)) or 1.0
+                low = -high
+            shown = ax.imshow(array, cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
+            if colorbar:
+                fig.colorbar(shown, ax=ax, shrink=0.8)
+        else:
+            raise ValueError(f"each image must be (H, W) or (H, W, 3); got shape {array.shape}.")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if title:
+            ax.set_title(title, fontsize=10)
+    for ax in list(axes.flat)[len(arrays):]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return _finish(fig)
+
+
+def plot_conv_step(image, kernel, row, col):
+    """One step of a convolution: the window, the products, and their sum.
+
+    Panels: the input with the window at (``row``, ``col``); the kernel; the
+    element-wise products of window and kernel; the output computed so far
+    (row by row, up to this position), with the new value outlined.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    kernel : array_like, shape (kh, kw)
+    row, col : int
+        Top-left corner of the window, a valid output position.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    image = np.asarray(image)
+    kernel = np.asarray(kernel)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError("plot_conv_step draws a 2-D image and a 2-D kernel.")
+    out = conv.conv2d(image, kernel)
+    if not (0 <= row < out.shape[0] and 0 <= col < out.shape[1]):
+        raise ValueError(
+            f"(row, col) = ({row}, {col}) is not an output position: the output is {out.shape[0]}x{out.shape[1]}, "
+            f"so row must be 0..{out.shape[0] - 1} and col 0..{out.shape[1] - 1}."
+        )
+    kh, kw = kernel.shape
+    window = image[row:row + kh, col:col + kw]
+    products = window * kernel
+    done = np.full(out.shape, np.nan)
+    flat_index = row * out.shape[1] + col
+    done.flat[: flat_index + 1] = out.flat[: flat_index + 1]
+
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.4), gridspec_kw={"width_ratios": [image.shape[1], kw, kw, out.shape[1]]},
+                             constrained_layout=True)
+    show_matrix(axes[0], image, "input", highlight=(row, col, kh, kw))
+    show_matrix(axes[1], kernel, "kernel", cmap="RdBu_r", vmin=-np.abs(kernel).max(), vmax=np.abs(kernel).max())
+    limit = np.abs(products).max() or 1
+    show_matrix(axes[2], products, f"window x kernel\nsum = {_format_number(products.sum())}", cmap="RdBu_r",
+                vmin=-limit, vmax=limit)
+    show_matrix(axes[3], done, f"output [{row}, {col}] = {_format_number(out[row, col])}", cmap="Greens",
+                vmin=np.nanmin(out), vmax=np.nanmax(out), highlight=(row, col, 1, 1))
+    return _finish(fig)
+
+
+def plot_multichannel_conv(image, kernel, bias=0.0):
+    """How one filter turns C input channels into one output channel.
+
+    Row c shows input channel c, kernel slice c, and their 2-D cross-correlation.
+    The last panel is their sum plus the bias: the filter's output.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W, C)
+    kernel : array_like, shape (kh, kw, C)
+    bias : float, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    image = np.asarray(image)
+    kernel = np.asarray(kernel)
+    if image.ndim != 3 or kernel.ndim != 3 or image.shape[2] != kernel.shape[2]:
+        raise ValueError(
+            f"plot_multichannel_conv needs an (H, W, C) image and an (kh, kw, C) kernel with the same C; "
+            f"got {image.shape} and {kernel.shape}."
+        )
+    channels = image.shape[2]
+    per_channel = [conv.conv2d(image[:, :, c], kernel[:, :, c]) for c in range(channels)]
+    total = conv.conv2d(image, kernel, bias=bias)
+    fig = plt.figure(figsize=(11, 2.6 * channels), constrained_layout=True)
+    grid = fig.add_gridspec(channels, 4)
+    limit = np.abs(kernel).max() or 1
+    for c in range(channels):
+        show_matrix(fig.add_subplot(grid[c, 0]), image[:, :, c], f"input channel {c}")
+        show_matrix(fig.add_subplot(grid[c, 1]), kernel[:, :, c], f"kernel slice {c}", cmap="RdBu_r",
+                    vmin=-limit, vmax=limit)
+        show_matrix(fig.add_subplot(grid[c, 2]), per_channel[c], f"channel {c} result", cmap="Purples")
+    show_matrix(fig.add_subplot(grid[:, 3]), total,
+                f"sum of the {channels} results\n+ bias {_format_number(bias)} = output", cmap="Greens")
+    return _finish(fig)
+
+
+def _geometry(n, kernel_size, stride, padding):
+    out = conv.output_size(n, kernel_size, stride, padding)
+    before, after = conv.padding_amounts(n, kernel_size, stride, padding)
+    return out, before, after
+
+
+def _formula(n, k, s, padding, out, before, after):
+    if padding == "same":
+        text = f"'same': out = ceil(n / s) = ceil({n} / {s}) = {out}"
+        if before != after:
+            text += f";  pad {before} before, {after} after (the extra one goes at the bottom/right)"
+        else:
+            text += f";  pad {before} on each side"
+        return text
+    p = 0 if padding == "valid" else padding
+    return f"out = floor((n + 2p - k) / s) + 1 = floor(({n} + 2*{p} - {k}) / {s}) + 1 = {out}"
+
+
+def plot_conv_geometry(n, kernel_size, stride=1, padding="valid"):
+    """The geometry of a square convolution: padded input, windows, output.
+
+    Left: the n x n input (blue) inside its zero padding (grey). The first window
+    is outlined in red, and a dot marks the centre of every window position.
+    Input cells that no window ever reads are orange. Right: the output grid.
+    The title gives the output-size formula with these numbers.
+
+    Parameters
+    ----------
+    n : int
+        Input height and width, at least 1.
+    kernel_size : int
+    stride : int, optional
+    padding : {"valid", "same"} or int, optional
+        As in :func:`course_helpers.conv.output_size`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If the combination is impossible (the message says why).
+    """
+    k, s = kernel_size, stride
+    out, before, after = _geometry(n, k, s, padding)
+    padding = padding.lower() if isinstance(padding, str) else padding
+    total = before + n + after
+    starts = np.arange(out) * s
+    covered = np.zeros(total, dtype=bool)
+    for start in starts:
+        covered[start:start + k] = True
+    real = np.zeros(total, dtype=bool)
+    real[before:before + n] = True
+
+    fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(9, 4.6), gridspec_kw={"width_ratios": [max(total, 1), max(out, 1)]},
+                                        constrained_layout=True)
+    for r in range(total):
+        for c in range(total):
+            if real[r] and real[c]:
+                color = INPUT_COLOR if covered[r] and covered[c] else UNUSED_COLOR
+            else:
+                color = PAD_COLOR
+            ax_in.add_patch(Rectangle((c, r), 1, 1, facecolor=color, edgecolor="white", linewidth=1))
+            if not (real[r] and real[c]) and total <= 16:
+                ax_in.text(c + 0.5, r + 0.5, "0", ha="center", va="center", fontsize=7, color="#7f7f7f")
+    centres = starts + k / 2
+    grid_r, grid_c = np.meshgrid(centres, centres, indexing="ij")
+    ax_in.plot(grid_c.ravel(), grid_r.ravel(), "o", color=WINDOW_COLOR, markersize=4)
+    ax_in.add_patch(Rectangle((0, 0), k, k, fill=False, edgecolor=WINDOW_COLOR, linewidth=2.5))
+    ax_in.set_xlim(0, total)
+    ax_in.set_ylim(total, 0)
+    ax_in.set_aspect("equal")
+    ax_in.axis("off")
+    pad_text = "no padding" if before == after == 0 else f"padding {before} before / {after} after"
+    ax_in.set_title(f"input {n}x{n}, {pad_text}\nkernel {k}x{k} (red), stride {s}: dots = window centres", fontsize=10)
+
+    for r in range(out):
+        for c in range(out):
+            ax_out.add_patch(Rectangle((c, r), 1, 1, facecolor=OUTPUT_COLOR, edgecolor="white", linewidth=1))
+    ax_out.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW_COLOR, linewidth=2.5))
+    ax_out.set_xlim(0, max(out, 1))
+    ax_out.set_ylim(max(out, 1), 0)
+    ax_out.set_aspect("equal")
+    ax_out.axis("off")
+    ax_out.set_title(f"output {out}x{out}", fontsize=10)
+    fig.suptitle(_formula(n, k, s, padding, out, before, after), fontsize=10)
+    if not covered[real].all():
+        fig.text(0.01, 0.01, "orange: input cells no window reads (the stride steps past them)", fontsize=9,
+                 color="#b35806")
+    return _finish(fig)
+
+
+def plot_receptive_fields(names, sizes, input_size):
+    """Nested squares: how much of the input one unit of each layer sees.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Layer names, shallow to deep.
+    sizes : sequence of int
+        Receptive-field size (pixels per side) of one unit in each layer.
+    input_size : int
+        Side of the input image, for scale.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if len(names) != len(sizes):
+        raise ValueError(f"got {len(names)} names but {len(sizes)} sizes.")
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
+    ax.add_patch(Rectangle((0, 0), input_size, input_size, facecolor=INPUT_COLOR, edgecolor="black"))
+    colors = matplotlib.colormaps["tab10"].colors
+    centre = input_size / 2
+    for i, (name, size) in enumerate(zip(names, sizes)):
+        shown = min(size, input_size)
+        ax.add_patch(Rectangle((centre - shown / 2, centre - shown / 2), shown, shown, fill=False,
+                               edgecolor=colors[i % len(colors)], linewidth=2, label=f"{name}: {size}x{size}"))
+    ax.set_xlim(0, input_size)
+    ax.set_ylim(input_size, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    ax.set_title(f"receptive field of one centre unit, on a {input_size}x{input_size} input", fontsize=10)
+    return _finish(fig)

@@ -1,0 +1,112 @@
+"""Interactive explorers for the notebooks.
+
+Each explorer is a thin layer of ipywidgets controls over a plotting function
+that also works on its own, so every picture exists without a live kernel.
+Only widgets present in both ipywidgets 7.7 (Colab) and 8 are used.
+
+The picture is shown in an ``Image`` widget, as PNG bytes, rather than through
+an ``Output`` widget: nothing is printed into the notebook cell, so the cell's
+stored output is the same whether or not a browser is attached (and nbval can
+compare it).
+"""
+import io
+
+import ipywidgets as widgets
+
+from . import conv, plotting
+
+__all__ = ["conv_explorer", "conv_step_explorer"]
+
+
+class Explorer(widgets.VBox):
+    """A VBox with a short, stable text form (what a notebook shows as plain text)."""
+
+    def __init__(self, name, controls, image, message):
+        self._name = name
+        self.controls = controls
+        self.image = image
+        self.message = message
+        super().__init__([widgets.HBox(list(controls.values())), message, image])
+
+    def __repr__(self):
+        settings = ", ".join(f"{key}={control.value!r}" for key, control in self.controls.items())
+        return f"{self._name}({settings})"
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _explorer(name, controls, draw):
+    """Wire the controls to ``draw(**values)``, which returns a Figure."""
+    image = widgets.Image(format="png")
+    message = widgets.HTML()
+
+    def redraw(_change=None):
+        try:
+            figure = draw(**{key: control.value for key, control in controls.items()})
+        except ValueError as error:
+            message.value = f"<b>Not possible:</b> {error}"
+            image.layout.visibility = "hidden"
+            return
+        message.value = ""
+        image.value = _png(figure)
+        image.layout.visibility = "visible"
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return Explorer(name, controls, image, message)
+
+
+def conv_explorer(n=7, kernel_size=3, stride=1, padding="valid"):
+    """Sliders for input size, kernel size, stride and padding over
+    :func:`course_helpers.plotting.plot_conv_geometry`.
+
+    Parameters
+    ----------
+    n, kernel_size, stride, padding
+        Starting values (padding: ``"valid"``, ``"same"``, 1 or 2).
+
+    Returns
+    -------
+    Explorer
+        An ipywidgets box; display it (make it a cell's last line).
+    """
+    padding_options = [("valid", "valid"), ("same", "same"), ("1 per side", 1), ("2 per side", 2)]
+    if padding not in [value for _, value in padding_options]:
+        raise ValueError(f"padding must be one of 'valid', 'same', 1 or 2; got {padding!r}.")
+    conv.output_size(n, kernel_size, stride, padding)  # reject an impossible start with its reason
+    style = {"description_width": "70px"}
+    controls = {
+        "n": widgets.IntSlider(value=n, min=1, max=16, description="input n", style=style),
+        "kernel_size": widgets.IntSlider(value=kernel_size, min=1, max=7, description="kernel k", style=style),
+        "stride": widgets.IntSlider(value=stride, min=1, max=4, description="stride s", style=style),
+        "padding": widgets.Dropdown(options=padding_options, value=padding, description="padding", style=style),
+    }
+    return _explorer("conv_explorer", controls, plotting.plot_conv_geometry)
+
+
+def conv_step_explorer(image, kernel):
+    """A slider that walks a kernel over an image, one step at a time,
+    over :func:`course_helpers.plotting.plot_conv_step`.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    kernel : array_like, shape (kh, kw)
+
+    Returns
+    -------
+    Explorer
+    """
+    out_shape = conv.conv2d(image, kernel).shape
+    steps = out_shape[0] * out_shape[1]
+    controls = {"step": widgets.IntSlider(value=0, min=0, max=steps - 1, description="step")}
+
+    def draw(step):
+        return plotting.plot_conv_step(image, kernel, *divmod(step, out_shape[1]))
+
+    return _explorer("conv_step_explorer", controls, draw)

@@ -1,0 +1,83 @@
+"""Re-execute notebooks from a fresh kernel and store their outputs (``make execute``).
+
+Each notebook runs top to bottom in a new kernel of this Python environment,
+with its own folder as the working directory, exactly as nbval will re-run it.
+A notebook is written back only if every cell succeeded, and then atomically
+(temporary file, then rename), so a failure never leaves a half-executed file.
+
+Usage:  python tools/execute_notebooks.py notebooks/01_*.ipynb [...]
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def execute(path, timeout):
+    """Run one notebook in a fresh kernel; return the executed notebook."""
+    notebook = nbformat.read(path, as_version=4)
+    kernel = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    client = NotebookClient(
+        notebook,
+        km=kernel,
+        timeout=timeout,
+        record_timing=False,  # per-cell timestamps would change every run
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in notebook.cells:
+        # Cell ids are kept; editor state that is not content goes.
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+    return notebook
+
+
+def write_atomically(notebook, path):
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            nbformat.write(notebook, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    args = parser.parse_args(argv)
+
+    failed = []
+    for path in args.notebooks:
+        start = time.perf_counter()
+        try:
+            notebook = execute(path, args.timeout)
+        except CellExecutionError as error:
+            failed.append(path)
+            print(f"FAILED {path}: left unchanged\n{error}", file=sys.stderr)
+            continue
+        write_atomically(notebook, path)
+        print(f"executed {path} in {time.perf_counter() - start:.1f} s")
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(map(str, failed))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
