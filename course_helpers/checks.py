@@ -1,0 +1,305 @@
+"""Checkers for the "Check your understanding" exercises.
+
+Each checker takes a learner's answer and prints one line: a clear pass, or a
+hint that points at the mistake without giving the answer away. Checkers never
+raise on a malformed answer; they say what shape or type was expected.
+
+Notebook 01 (convolution basics): :func:`check_window_sums`,
+:func:`check_my_conv2d`, :func:`check_horizontal_edge_kernel`,
+:func:`check_conv_params`.
+
+Notebook 02 (padding, stride, pooling): :func:`check_output_size`,
+:func:`check_same_padding`, :func:`check_receptive_field`,
+:func:`check_my_max_pool`.
+"""
+import numbers
+
+import numpy as np
+
+from . import conv
+
+__all__ = [
+    "WINDOW_SUMS_IMAGE",
+    "WINDOW_SUMS_KERNEL",
+    "check_window_sums",
+    "check_my_conv2d",
+    "check_horizontal_edge_kernel",
+    "check_conv_params",
+    "check_output_size",
+    "check_same_padding",
+    "check_receptive_field",
+    "check_my_max_pool",
+]
+
+PASS = "✅ Correct."
+FAIL = "❌ Not yet."
+
+
+def _verdict(passed, message):
+    """Print the one-line verdict. Returns None so a notebook shows only the line."""
+    print(f"{PASS} {message}" if passed else f"{FAIL} Hint: {message}")
+
+
+def _as_number_array(answer, what):
+    """The answer as a float array, or None after printing what was expected."""
+    try:
+        array = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        _verdict(False, f"{what} should be numbers (a NumPy array or nested lists); got {type(answer).__name__}.")
+        return None
+    if not np.all(np.isfinite(array)):
+        _verdict(False, f"{what} contains NaN or infinity; every entry should be a plain number.")
+        return None
+    return array
+
+
+def _as_int(answer, what):
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real):
+        _verdict(False, f"{what} should be a single whole number; got {answer!r}.")
+        return None
+    if not np.isfinite(float(answer)) or float(answer) != int(answer):
+        _verdict(False, f"{what} is a count, so a whole number; got {answer!r}.")
+        return None
+    return int(answer)
+
+
+def _call(function, *args):
+    """Run a learner's function; return (result, None) or (None, message about the error)."""
+    try:
+        return function(*args), None
+    except Exception as error:  # a learner's code may fail in any way; report it
+        return None, f"your function raised {type(error).__name__}: {error}"
+
+
+# ----------------------------------------------------------------------------
+# Notebook 01: convolution basics
+# ----------------------------------------------------------------------------
+#: The image and kernel of the "window sums by hand" exercise.
+WINDOW_SUMS_IMAGE = np.array([[3, 1, 2], [0, 4, 1], [2, 5, 0]])
+WINDOW_SUMS_KERNEL = np.array([[1, 2], [0, -1]])
+
+
+def check_window_sums(answer):
+    """Exercise: the 'valid' output of WINDOW_SUMS_KERNEL on WINDOW_SUMS_IMAGE, by hand.
+
+    Parameters
+    ----------
+    answer : array_like, shape (2, 2)
+    """
+    array = _as_number_array(answer, "Your answer")
+    if array is None:
+        return
+    expected = conv.conv2d(WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL)
+    if array.shape != expected.shape:
+        _verdict(False, f"your answer has shape {array.shape}. A 3x3 image and a 2x2 kernel fit together "
+                        f"in 3 - 2 + 1 positions per axis; write one number per position.")
+        return
+    if np.array_equal(array, expected):
+        _verdict(True, "Each output is the sum of the window times the kernel, element by element.")
+        return
+    if np.array_equal(array, conv.conv2d(WINDOW_SUMS_IMAGE, np.flip(WINDOW_SUMS_KERNEL))):
+        _verdict(False, "you flipped the kernel (a 'true' convolution). Deep-learning layers lay the kernel "
+                        "over the window exactly as it is written: top-left weight on top-left pixel.")
+        return
+    wrong = [tuple(int(i) for i in index) for index in np.argwhere(array != expected)]
+    _verdict(False, f"{4 - len(wrong)} of 4 entries are right. Recheck output position(s) {wrong}: take the 2x2 "
+                    f"window whose top-left corner is at that (row, col), multiply element-wise by the kernel, "
+                    f"and add the four products.")
+
+
+def check_my_conv2d(my_conv2d):
+    """Exercise: a loop-based ``my_conv2d(image, kernel)`` for 2-D arrays, 'valid' padding.
+
+    Parameters
+    ----------
+    my_conv2d : callable
+        ``my_conv2d(image, kernel)`` with image (H, W) and kernel (kh, kw),
+        returning (H - kh + 1, W - kw + 1).
+    """
+    if not callable(my_conv2d):
+        _verdict(False, f"pass the function itself, check_my_conv2d(my_conv2d), not {type(my_conv2d).__name__}.")
+        return
+    rng = np.random.default_rng(0)
+    cases = [  # square first, then shapes where rows and columns differ
+        (rng.integers(-3, 4, (5, 5)), rng.integers(-2, 3, (3, 3))),
+        (rng.integers(-3, 4, (6, 8)), rng.integers(-2, 3, (2, 3))),
+        (rng.integers(-3, 4, (7, 4)), rng.integers(-2, 3, (3, 1))),
+    ]
+    for number, (image, kernel) in enumerate(cases, start=1):
+        expected = conv.conv2d(image, kernel)
+        result, error = _call(my_conv2d, image.copy(), kernel.copy())
+        if error:
+            _verdict(False, f"on a {image.shape} image with a {kernel.shape} kernel, {error}.")
+            return
+        result = _as_number_array(result, "Your function's result")
+        if result is None:
+            return
+        if result.shape != expected.shape:
+            _verdict(False, f"for a {image.shape} image and a {kernel.shape} kernel your output has shape "
+                            f"{result.shape}. A 'valid' output has H - kh + 1 rows and W - kw + 1 columns.")
+            return
+        if np.allclose(result, conv.conv2d(image, np.flip(kernel))) and not np.allclose(result, expected):
+            _verdict(False, "your function flips the kernel. Multiply each window by the kernel as it is.")
+            return
+        if not np.allclose(result, expected):
+            if number > 1:
+                _verdict(False, f"it works on the square case but not on a {image.shape} image with a "
+                                f"{kernel.shape} kernel: check that each loop runs over its own axis, and that "
+                                f"windows use the kernel's height for rows and its width for columns.")
+            else:
+                _verdict(False, "the shape is right but some values are not. For output (i, j), the window is "
+                                "image[i:i + kh, j:j + kw]; multiply it by the kernel and sum.")
+            return
+    _verdict(True, "Your loop matches course_helpers.conv.conv2d on square and non-square kernels.")
+
+
+def check_horizontal_edge_kernel(kernel):
+    """Exercise: a 3x3 kernel that is positive where dark (above) turns bright (below),
+    zero on flat regions, and blind to vertical edges.
+
+    Parameters
+    ----------
+    kernel : array_like, shape (3, 3)
+    """
+    k = _as_number_array(kernel, "Your kernel")
+    if k is None:
+        return
+    if k.shape != (3, 3):
+        _verdict(False, f"the kernel should be 3x3; got shape {k.shape}.")
+        return
+    dark_above = np.zeros((8, 8))
+    dark_above[4:] = 1.0
+    dark_left = dark_above.T.copy()
+    flat = np.full((8, 8), 0.5)
+    on_edge = conv.conv2d(dark_above, k)
+    strength = np.abs(on_edge).max()
+    vertical_strength = np.abs(conv.conv2d(dark_left, k)).max()
+    if not np.allclose(conv.conv2d(flat, k), 0):
+        _verdict(False, "on a flat grey image your kernel is not zero. Make its weights add up to 0.")
+        return
+    if vertical_strength > 0.1 * strength:
+        _verdict(False, "it reacts to vertical edges. Make every weight within a row equal, so a "
+                        "left-to-right change cancels out.")
+        return
+    if strength == 0:
+        _verdict(False, "your kernel gives 0 on a horizontal edge. It needs different weights in the top "
+                        "and bottom rows.")
+        return
+    if on_edge.max() <= 0:
+        _verdict(False, "it reacts to the edge with the wrong sign: dark above and bright below should give a "
+                        "positive output. Which row multiplies the bright pixels?")
+        return
+    _verdict(True, "It fires on horizontal edges only, with a sign that tells dark-to-bright from bright-to-dark.")
+
+
+def check_conv_params(answer):
+    """Exercise: trainable parameters of Conv2D(32, kernel_size=5) on a 16-channel input."""
+    value = _as_int(answer, "The parameter count")
+    if value is None:
+        return
+    weights, biases = 5 * 5 * 16 * 32, 32
+    if value == weights + biases:
+        _verdict(True, "kh x kw x C_in x F weights, plus one bias per filter.")
+    elif value == weights:
+        _verdict(False, "close: you counted the weights. What else does each filter have?")
+    elif value == 5 * 5 * 32 + 32 or value == 5 * 5 * 32:
+        _verdict(False, "each filter has one 5x5 slice per input channel, not just one.")
+    elif value in (5 * 5 * 16 + 1, 5 * 5 * 16):
+        _verdict(False, "that is one filter. The layer has 32 of them.")
+    else:
+        _verdict(False, "count one filter first: its weights cover kernel height x width x input channels; then "
+                        "add its bias, and multiply by the number of filters.")
+
+
+# ----------------------------------------------------------------------------
+# Notebook 02: padding, stride and pooling
+# ----------------------------------------------------------------------------
+def check_output_size(answer):
+    """Exercise: a 224x224 input, a 7x7 kernel, stride 2, 3 zeros of padding per side."""
+    value = _as_int(answer, "The output size")
+    if value is None:
+        return
+    n, k, s, p = 224, 7, 2, 3
+    expected = conv.output_size(n, k, s, p)
+    if value == expected:
+        _verdict(True, "floor((224 + 2*3 - 7) / 2) + 1. This is the first layer of ResNet.")
+    elif value == -(-(n + 2 * p - k) // s) + 1:
+        _verdict(False, "a window either fits or it does not: round the division down, not up.")
+    elif value == (n + 2 * p - k) // s:
+        _verdict(False, "you counted the steps between windows; count the windows (one more).")
+    elif value == (n - k) // s + 1:
+        _verdict(False, "the padding adds 3 zeros on each side of the input before the window slides.")
+    elif value in ((n + 2 * p - k) + 1, n):
+        _verdict(False, "with stride 2 the window jumps two pixels at a time.")
+    else:
+        _verdict(False, "use out = floor((n + 2p - k) / s) + 1 with n = 224, k = 7, s = 2, p = 3.")
+
+
+def check_same_padding(answer):
+    """Exercise: (top, bottom) zeros TensorFlow adds for 'same', n = 10, k = 4, stride 3."""
+    try:
+        top, bottom = (int(v) for v in answer)
+    except (TypeError, ValueError):
+        _verdict(False, f"answer with a pair (top, bottom), like (0, 1); got {answer!r}.")
+        return
+    expected = conv.padding_amounts(10, 4, 3, "same")
+    if (top, bottom) == expected:
+        _verdict(True, "ceil(10/3) = 4 outputs need (4 - 1)*3 + 4 = 13 rows: 3 zeros, the odd one at the bottom.")
+    elif (bottom, top) == expected:
+        _verdict(False, "the total is right, but TensorFlow puts the odd extra zero at the bottom (and right).")
+    elif top + bottom == sum(expected):
+        _verdict(False, "the total is right; split it as evenly as possible.")
+    else:
+        _verdict(False, "first find the output size for 'same' (ceil(n / s)); then the rows the windows span: "
+                        "(out - 1)*s + k. The padding is what is missing from n.")
+
+
+def check_receptive_field(answer):
+    """Exercise: receptive field of conv3x3 -> conv3x3 -> maxpool 2x2/2 -> conv3x3."""
+    value = _as_int(answer, "The receptive field")
+    if value is None:
+        return
+    size, jump = 1, 1
+    for kernel, stride in [(3, 1), (3, 1), (2, 2), (3, 1)]:
+        size, jump = size + (kernel - 1) * jump, jump * stride
+    if value == size:
+        _verdict(True, "3 -> 5 -> 6 -> 6 + 2*2: after the pool, neighbours are two input pixels apart.")
+    elif value == 8:
+        _verdict(False, "after the 2x2 pool, neighbouring units are 2 input pixels apart (the jump), so the last "
+                        "3x3 conv widens the field by (3 - 1) x 2, not by 2.")
+    elif value < size:
+        _verdict(False, "grow the field layer by layer: r += (k - 1) x jump, then jump *= stride.")
+    else:
+        _verdict(False, "that is too large. Each layer adds (k - 1) x jump pixels, where jump is the product of "
+                        "the strides of the layers before it.")
+
+
+def check_my_max_pool(my_max_pool):
+    """Exercise: ``my_max_pool(x)``: 2x2 max pooling, stride 2, 'valid', of an (H, W) array."""
+    if not callable(my_max_pool):
+        _verdict(False, f"pass the function itself, check_my_max_pool(my_max_pool), not {type(my_max_pool).__name__}.")
+        return
+    rng = np.random.default_rng(1)
+    for shape in [(4, 6), (6, 4), (5, 7)]:
+        x = rng.integers(-9, 10, shape)
+        expected = conv.max_pool2d(x, 2)
+        result, error = _call(my_max_pool, x.copy())
+        if error:
+            _verdict(False, f"on a {shape} array, {error}.")
+            return
+        result = _as_number_array(result, "Your function's result")
+        if result is None:
+            return
+        if result.shape != expected.shape:
+            hint = ("with an odd size, 'valid' pooling drops the last row/column that does not fill a window"
+                    if shape == (5, 7) else "2x2 windows with stride 2 halve each side")
+            _verdict(False, f"for a {shape} input your output has shape {result.shape}: {hint}.")
+            return
+        if np.allclose(result, conv.avg_pool2d(x, 2)):
+            _verdict(False, "that is average pooling: keep the largest value of each window instead.")
+            return
+        if not np.array_equal(result, expected):
+            _verdict(False, f"the shape is right for {shape} but some values are not. Each output (i, j) is the "
+                            f"max of x[2i:2i + 2, 2j:2j + 2].")
+            return
+    _verdict(True, "It matches keras.layers.MaxPooling2D(2) on even and odd sizes.")

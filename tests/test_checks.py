@@ -1,0 +1,150 @@
+"""Every exercise checker accepts the solution and rejects typical wrong answers with a hint
+that does not give the answer away."""
+import numpy as np
+import pytest
+
+from course_helpers import checks, conv
+
+
+def verdict(capsys, checker, answer):
+    checker(answer)
+    printed = capsys.readouterr().out.strip()
+    assert printed.count("\n") == 0, f"a checker prints one line, got: {printed!r}"
+    return printed
+
+
+def assert_passes(capsys, checker, answer):
+    printed = verdict(capsys, checker, answer)
+    assert printed.startswith(checks.PASS), printed
+
+
+def assert_hints(capsys, checker, answer, *words, secret=None):
+    printed = verdict(capsys, checker, answer)
+    assert printed.startswith(checks.FAIL + " Hint:"), printed
+    for word in words:
+        assert word in printed, f"expected {word!r} in {printed!r}"
+    if secret is not None:
+        assert str(secret) not in printed, f"the hint gives the answer away: {printed!r}"
+
+
+# ----------------------------------------------------------------------------
+# notebook 01
+# ----------------------------------------------------------------------------
+def solution_window_sums():
+    image, kernel = checks.WINDOW_SUMS_IMAGE, checks.WINDOW_SUMS_KERNEL
+    return [[int(np.sum(image[i:i + 2, j:j + 2] * kernel)) for j in range(2)] for i in range(2)]
+
+
+def test_window_sums(capsys):
+    right = solution_window_sums()
+    assert_passes(capsys, checks.check_window_sums, right)
+    flipped = conv.conv2d(checks.WINDOW_SUMS_IMAGE, np.flip(checks.WINDOW_SUMS_KERNEL))
+    assert_hints(capsys, checks.check_window_sums, flipped, "flipped")
+    one_wrong = np.array(right)
+    one_wrong[1, 0] += 1
+    assert_hints(capsys, checks.check_window_sums, one_wrong, "3 of 4", "(1, 0)")
+    assert_hints(capsys, checks.check_window_sums, np.zeros((3, 3)), "shape (3, 3)")
+    assert_hints(capsys, checks.check_window_sums, "four", "numbers")
+
+
+def solution_my_conv2d(image, kernel):
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+def test_my_conv2d(capsys):
+    assert_passes(capsys, checks.check_my_conv2d, solution_my_conv2d)
+    assert_hints(capsys, checks.check_my_conv2d, lambda x, k: solution_my_conv2d(x, np.flip(k)), "flips")
+    assert_hints(capsys, checks.check_my_conv2d, lambda x, k: np.zeros_like(x, dtype=float), "H - kh + 1")
+
+    def loops_columns_over_the_row_count(image, kernel):
+        kh, kw = kernel.shape
+        out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+        for i in range(out.shape[0]):
+            for j in range(out.shape[0]):  # the classic slip: right only when the output is square
+                out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+        return out
+
+    assert_hints(capsys, checks.check_my_conv2d, loops_columns_over_the_row_count, "its own axis")
+
+    assert_hints(capsys, checks.check_my_conv2d, lambda x, k: 1 / 0, "ZeroDivisionError")
+    assert_hints(capsys, checks.check_my_conv2d, solution_my_conv2d(np.ones((3, 3)), np.ones((2, 2))), "function itself")
+
+
+def test_horizontal_edge_kernel(capsys):
+    assert_passes(capsys, checks.check_horizontal_edge_kernel, [[-1, -1, -1], [0, 0, 0], [1, 1, 1]])
+    assert_passes(capsys, checks.check_horizontal_edge_kernel, [[-1, -2, -1], [0, 0, 0], [1, 2, 1]])  # Sobel
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, [[1, 1, 1], [0, 0, 0], [-1, -1, -1]], "wrong sign")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, 0, 1]] * 3, "vertical edges")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, np.ones((3, 3)) / 9, "add up to 0")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((3, 3)), "gives 0")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((2, 2)), "3x3")
+
+
+def test_conv_params(capsys):
+    assert_passes(capsys, checks.check_conv_params, 5 * 5 * 16 * 32 + 32)
+    assert_hints(capsys, checks.check_conv_params, 5 * 5 * 16 * 32, "weights", secret=12832)
+    assert_hints(capsys, checks.check_conv_params, 5 * 5 * 32 + 32, "input channel", secret=12832)
+    assert_hints(capsys, checks.check_conv_params, 5 * 5 * 16 + 1, "32 of them", secret=12832)
+    assert_hints(capsys, checks.check_conv_params, 1000, "count one filter first", secret=12832)
+    assert_hints(capsys, checks.check_conv_params, 12832.5, "whole number")
+    assert_hints(capsys, checks.check_conv_params, "12832", "single whole number")
+
+
+# ----------------------------------------------------------------------------
+# notebook 02
+# ----------------------------------------------------------------------------
+def test_output_size(capsys):
+    assert_passes(capsys, checks.check_output_size, (224 + 2 * 3 - 7) // 2 + 1)
+    assert_hints(capsys, checks.check_output_size, 113, "round the division down", secret=112)
+    assert_hints(capsys, checks.check_output_size, 111, "one more", secret=112)
+    assert_hints(capsys, checks.check_output_size, 109, "padding", secret=112)
+    assert_hints(capsys, checks.check_output_size, 224, "stride 2", secret=112)
+    assert_hints(capsys, checks.check_output_size, 7, "floor", secret=112)
+
+
+def test_same_padding(capsys):
+    assert_passes(capsys, checks.check_same_padding, (1, 2))
+    assert_hints(capsys, checks.check_same_padding, (2, 1), "bottom")
+    assert_hints(capsys, checks.check_same_padding, (0, 3), "evenly")
+    assert_hints(capsys, checks.check_same_padding, (1, 1), "ceil(n / s)")
+    assert_hints(capsys, checks.check_same_padding, 3, "pair")
+
+
+def test_receptive_field(capsys):
+    assert_passes(capsys, checks.check_receptive_field, 10)
+    assert_hints(capsys, checks.check_receptive_field, 8, "jump", secret=10)
+    assert_hints(capsys, checks.check_receptive_field, 7, "layer by layer", secret=10)
+    assert_hints(capsys, checks.check_receptive_field, 14, "too large", secret=10)
+    assert_hints(capsys, checks.check_receptive_field, None, "whole number")
+
+
+def solution_my_max_pool(x):
+    h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+    return x[:h, :w].reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
+
+
+def test_my_max_pool(capsys):
+    assert_passes(capsys, checks.check_my_max_pool, solution_my_max_pool)
+
+    def averages(x):
+        h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+        return x[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+    assert_hints(capsys, checks.check_my_max_pool, averages, "average pooling")
+    assert_hints(capsys, checks.check_my_max_pool, lambda x: x.reshape(x.shape[0] // 2, 2, -1, 2).max(axis=(1, 3)),
+                 "on a (5, 7) array")
+    assert_hints(capsys, checks.check_my_max_pool, lambda x: conv.max_pool2d(x, 2, padding="same"), "odd size")
+    assert_hints(capsys, checks.check_my_max_pool, lambda x: x[::2, ::2], "some values")
+    assert_hints(capsys, checks.check_my_max_pool, 42, "function itself")
+
+
+@pytest.mark.parametrize("checker", [getattr(checks, name) for name in checks.__all__ if name.startswith("check_")])
+@pytest.mark.parametrize("junk", [None, "abc", float("nan"), [[1, 2], [3]], object()])
+def test_checkers_never_raise_on_junk(capsys, checker, junk):
+    checker(junk)
+    assert capsys.readouterr().out.startswith(checks.FAIL)
