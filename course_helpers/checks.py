@@ -40,8 +40,19 @@ def _verdict(passed, message):
     print(f"{PASS} {message}" if passed else f"{FAIL} Hint: {message}")
 
 
+def _contains_none(answer):
+    if answer is None:
+        return True
+    if isinstance(answer, (list, tuple)):
+        return any(_contains_none(item) for item in answer)
+    return False
+
+
 def _as_number_array(answer, what):
     """The answer as a float array, or None after printing what was expected."""
+    if _contains_none(answer):
+        _verdict(False, "replace every None with your number, then run the cell again.")
+        return None
     try:
         array = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -54,6 +65,9 @@ def _as_number_array(answer, what):
 
 
 def _as_int(answer, what):
+    if answer is None:
+        _verdict(False, "replace None with your answer, then run the cell again.")
+        return None
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real):
         _verdict(False, f"{what} should be a single whole number; got {answer!r}.")
         return None
@@ -63,12 +77,35 @@ def _as_int(answer, what):
     return int(answer)
 
 
+class _NotWritten(Exception):
+    """The learner's function still raises NotImplementedError."""
+
+
 def _call(function, *args):
     """Run a learner's function; return (result, None) or (None, message about the error)."""
     try:
         return function(*args), None
+    except NotImplementedError:
+        raise _NotWritten from None
     except Exception as error:  # a learner's code may fail in any way; report it
         return None, f"your function raised {type(error).__name__}: {error}"
+
+
+def _function_checker(check):
+    """Turn a not-yet-written function into a nudge instead of an error."""
+
+    def checker(function):
+        if not callable(function):
+            _verdict(False, f"pass the function itself, {check.__name__}({check.__name__[6:]}), "
+                            f"not {type(function).__name__}.")
+            return
+        try:
+            check(function)
+        except _NotWritten:
+            _verdict(False, "write the body of your function first: it still raises NotImplementedError.")
+
+    checker.__name__, checker.__qualname__, checker.__doc__ = check.__name__, check.__qualname__, check.__doc__
+    return checker
 
 
 # ----------------------------------------------------------------------------
@@ -107,6 +144,7 @@ def check_window_sums(answer):
                     f"and add the four products.")
 
 
+@_function_checker
 def check_my_conv2d(my_conv2d):
     """Exercise: a loop-based ``my_conv2d(image, kernel)`` for 2-D arrays, 'valid' padding.
 
@@ -116,9 +154,6 @@ def check_my_conv2d(my_conv2d):
         ``my_conv2d(image, kernel)`` with image (H, W) and kernel (kh, kw),
         returning (H - kh + 1, W - kw + 1).
     """
-    if not callable(my_conv2d):
-        _verdict(False, f"pass the function itself, check_my_conv2d(my_conv2d), not {type(my_conv2d).__name__}.")
-        return
     rng = np.random.default_rng(0)
     cases = [  # square first, then shapes where rows and columns differ
         (rng.integers(-3, 4, (5, 5)), rng.integers(-2, 3, (3, 3))),
@@ -237,6 +272,9 @@ def check_output_size(answer):
 
 def check_same_padding(answer):
     """Exercise: (top, bottom) zeros TensorFlow adds for 'same', n = 10, k = 4, stride 3."""
+    if _contains_none(answer):
+        _verdict(False, "replace None with your (top, bottom) pair, then run the cell again.")
+        return
     try:
         top, bottom = (int(v) for v in answer)
     except (TypeError, ValueError):
@@ -274,11 +312,9 @@ def check_receptive_field(answer):
                         "the strides of the layers before it.")
 
 
+@_function_checker
 def check_my_max_pool(my_max_pool):
     """Exercise: ``my_max_pool(x)``: 2x2 max pooling, stride 2, 'valid', of an (H, W) array."""
-    if not callable(my_max_pool):
-        _verdict(False, f"pass the function itself, check_my_max_pool(my_max_pool), not {type(my_max_pool).__name__}.")
-        return
     rng = np.random.default_rng(1)
     for shape in [(4, 6), (6, 4), (5, 7)]:
         x = rng.integers(-9, 10, shape)

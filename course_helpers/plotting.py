@@ -15,6 +15,7 @@ from . import conv
 
 __all__ = [
     "show_matrix",
+    "show_matrices",
     "show_images",
     "plot_conv_step",
     "plot_multichannel_conv",
@@ -98,8 +99,40 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
     return ax
 
 
+def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
+    """Several small 2-D arrays side by side, each cell labelled with its number.
+
+    Parameters
+    ----------
+    matrices : sequence of array_like, each (H, W)
+    titles : sequence of str, optional
+    cmap : str or sequence of str, optional
+        One colormap for all, or one per matrix. Default ``"Blues"``.
+    size : float, optional
+        Height of the figure in inches; widths follow the matrices' shapes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    arrays = [np.asarray(m) for m in matrices]
+    if not arrays:
+        raise ValueError("show_matrices needs at least one matrix.")
+    titles = list(titles) if titles is not None else [None] * len(arrays)
+    cmaps = [cmap] * len(arrays) if isinstance(cmap, str) else list(cmap)
+    if len(titles) != len(arrays) or len(cmaps) != len(arrays):
+        raise ValueError(f"got {len(arrays)} matrices, {len(titles)} titles and {len(cmaps)} colormaps.")
+    widths = [a.shape[1] if a.ndim == 2 else 1 for a in arrays]
+    tallest = max(a.shape[0] if a.ndim == 2 else 1 for a in arrays)
+    fig, axes = plt.subplots(1, len(arrays), figsize=(size * sum(widths) / tallest + 0.6 * len(arrays), size + 0.4),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False, constrained_layout=True)
+    for ax, array, title, colormap in zip(axes[0], arrays, titles, cmaps):
+        show_matrix(ax, array, title, cmap=colormap)
+    return _finish(fig)
+
+
 def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False, symmetric=False,
-                colorbar=False, size=2.4, suptitle=None):
+                colorbar=False, size=2.8, suptitle=None):
     """Show several 2-D arrays (or RGB images) side by side.
 
     Parameters
@@ -110,17 +143,19 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         One per image.
     ncols : int, optional
         Images per row. Default: all in one row (up to 6).
-    cmap : str, optional
-        Colormap for 2-D arrays. Default ``"gray"``.
+    cmap : str or sequence of str, optional
+        Colormap for 2-D arrays, or one per image. Default ``"gray"``.
     shared_scale : bool, optional
         Use one colour scale for every 2-D image (so they can be compared).
     symmetric : bool, optional
-        Centre the scale on zero (for signed outputs such as edge responses);
-        best with a diverging ``cmap`` such as ``"RdBu_r"``.
+        Centre the scale on zero for arrays that have negative values (signed
+        outputs such as edge responses), so 0 gets the colormap's middle colour;
+        best with a diverging ``cmap`` such as ``"RdBu_r"``. Arrays with no
+        negative values keep their own range.
     colorbar : bool, optional
         Add a colour bar to each 2-D image.
     size : float, optional
-        Size of each panel in inches. Default 2.4.
+        Size of each panel in inches. Default 2.8.
     suptitle : str, optional
         A title over the whole figure.
 
@@ -132,8 +167,9 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
     if not arrays:
         raise ValueError("show_images needs at least one image.")
     titles = list(titles) if titles is not None else [None] * len(arrays)
-    if len(titles) != len(arrays):
-        raise ValueError(f"got {len(arrays)} images but {len(titles)} titles.")
+    cmaps = [cmap] * len(arrays) if isinstance(cmap, str) else list(cmap)
+    if len(titles) != len(arrays) or len(cmaps) != len(arrays):
+        raise ValueError(f"got {len(arrays)} images, {len(titles)} titles and {len(cmaps)} colormaps.")
     ncols = ncols or min(len(arrays), 6)
     nrows = -(-len(arrays) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
@@ -146,15 +182,15 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
             high = max(abs(low), abs(high)) or 1.0
             low = -high
         shared = (low, high)
-    for ax, array, title in zip(axes.flat, arrays, titles):
+    for ax, array, title, colormap in zip(axes.flat, arrays, titles, cmaps):
         if array.ndim == 3:
             ax.imshow(np.clip(array, 0, 1))
         elif array.ndim == 2:
             low, high = shared if shared else (float(array.min()), float(array.max()))
-            if symmetric and not shared:
-                high = max(abs(low), abs(high)) or 1.0
+            if symmetric and not shared and low < 0:
+                high = max(abs(low), abs(high))
                 low = -high
-            shown = ax.imshow(array, cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
+            shown = ax.imshow(array, cmap=matplotlib.colormaps[colormap], vmin=low, vmax=high)
             if colorbar:
                 fig.colorbar(shown, ax=ax, shrink=0.8)
         else:

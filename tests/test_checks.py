@@ -120,7 +120,8 @@ def test_receptive_field(capsys):
     assert_hints(capsys, checks.check_receptive_field, 8, "jump", secret=10)
     assert_hints(capsys, checks.check_receptive_field, 7, "layer by layer", secret=10)
     assert_hints(capsys, checks.check_receptive_field, 14, "too large", secret=10)
-    assert_hints(capsys, checks.check_receptive_field, None, "whole number")
+    assert_hints(capsys, checks.check_receptive_field, None, "replace None")
+    assert_hints(capsys, checks.check_receptive_field, 10.5, "whole number")
 
 
 def solution_my_max_pool(x):
@@ -141,6 +142,18 @@ def test_my_max_pool(capsys):
     assert_hints(capsys, checks.check_my_max_pool, lambda x: conv.max_pool2d(x, 2, padding="same"), "odd size")
     assert_hints(capsys, checks.check_my_max_pool, lambda x: x[::2, ::2], "some values")
     assert_hints(capsys, checks.check_my_max_pool, 42, "function itself")
+
+
+def test_unanswered_templates_get_a_nudge_not_an_error(capsys):
+    assert_hints(capsys, checks.check_window_sums, [[None, None], [None, None]], "replace every None")
+    assert_hints(capsys, checks.check_conv_params, None, "replace None")
+    assert_hints(capsys, checks.check_same_padding, (None, None), "replace None")
+
+    def not_written(*args):
+        raise NotImplementedError
+
+    assert_hints(capsys, checks.check_my_conv2d, not_written, "write the body")
+    assert_hints(capsys, checks.check_my_max_pool, not_written, "write the body")
 
 
 @pytest.mark.parametrize("checker", [getattr(checks, name) for name in checks.__all__ if name.startswith("check_")])

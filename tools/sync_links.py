@@ -127,6 +127,8 @@ def check(root=ROOT):
         for match in named.finditer(text):
             rest = match.group(2)
             expected = f"{repo}/blob/{branch}/" if "colab" in match.group(1) else f"{repo}/{branch}" if "binder" in match.group(1) else f"{repo}.git"
+            if rest.startswith("{"):
+                continue  # an f-string in the setup cell, built from COURSE_REPO (checked below)
             if match.group(1).startswith("https://github.com/") and not rest.endswith(".git"):
                 continue  # a link to some other GitHub page, not a clone address
             if not rest.startswith(expected):
