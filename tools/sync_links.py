@@ -98,7 +98,7 @@ def _rewrite_notebook(path, repo, branch):
             text = re.sub(r'(?m)^(\s*)COURSE_REPO = "[^"]*"', rf'\g<1>COURSE_REPO = "{repo}"', text)
             text = re.sub(r'(?m)^(\s*)COURSE_BRANCH = "[^"]*"', rf'\g<1>COURSE_BRANCH = "{branch}"', text)
         cell["source"] = text.splitlines(keepends=True)
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def sync(root=ROOT, repo=None, branch=None):

@@ -1,0 +1,123 @@
+"""The shared figures and the explorers built on them."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from course_helpers import plotting, widgets  # noqa: E402
+
+EDGE_IMAGE = np.array([[0, 0, 0, 9, 9, 9]] * 6)
+EDGE_KERNEL = np.array([[1, 0, -1]] * 3)
+
+
+def figure_text(fig):
+    texts = [t.get_text() for t in fig.texts]
+    if fig._suptitle is not None:
+        texts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        texts.append(ax.get_title())
+        texts += [t.get_text() for t in ax.texts]
+    return "\n".join(texts)
+
+
+def test_figures_are_returned_once_and_not_left_open_in_pyplot():
+    before = plt.get_fignums()
+    fig = plotting.plot_conv_geometry(7, 3, 2)
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ((7, 3, 2, "valid"), ["floor((7 + 2*0 - 3) / 2) + 1 = 3", "output 3x3"]),
+        ((7, 3, 1, 1), ["floor((7 + 2*1 - 3) / 1) + 1 = 7", "padding 1 before / 1 after"]),
+        ((6, 4, 1, "same"), ["ceil(6 / 1) = 6", "pad 1 before, 2 after", "output 6x6"]),
+        ((8, 3, 3, "valid"), ["output 2x2", "no window reads"]),
+    ],
+)
+def test_conv_geometry_states_the_formula_with_the_numbers(args, words):
+    text = figure_text(plotting.plot_conv_geometry(*args))
+    for word in words:
+        assert word in text
+
+
+def test_conv_geometry_marks_unread_cells_only_when_there_are_some():
+    assert "no window reads" not in figure_text(plotting.plot_conv_geometry(7, 3, 2))
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        plotting.plot_conv_geometry(3, 5)
+
+
+def test_conv_step_shows_the_sum_of_products_and_rejects_positions_outside_the_output():
+    text = figure_text(plotting.plot_conv_step(EDGE_IMAGE, EDGE_KERNEL, 1, 2))
+    assert "sum = -27" in text and "output [1, 2] = -27" in text
+    with pytest.raises(ValueError, match="row must be 0..3"):
+        plotting.plot_conv_step(EDGE_IMAGE, EDGE_KERNEL, 4, 0)
+
+
+def test_multichannel_figure_has_three_panels_per_channel_plus_the_sum():
+    rng = np.random.default_rng(0)
+    fig = plotting.plot_multichannel_conv(rng.integers(0, 4, (4, 4, 3)), rng.integers(-1, 2, (3, 3, 3)), bias=1)
+    assert len(fig.axes) == 3 * 3 + 1
+    with pytest.raises(ValueError, match="same C"):
+        plotting.plot_multichannel_conv(np.ones((4, 4, 3)), np.ones((3, 3, 2)))
+
+
+def test_show_images_and_matrices_check_their_arguments():
+    assert len(plotting.show_images([np.zeros((4, 4))] * 3, ["a", "b", "c"], ncols=2).axes) == 4
+    assert len(plotting.show_matrices([np.eye(2), np.eye(3)], cmap=["Blues", "Greens"]).axes) == 2
+    with pytest.raises(ValueError, match="2 images, 1 titles"):
+        plotting.show_images([np.zeros((2, 2))] * 2, ["only one"])
+    with pytest.raises(ValueError, match=r"\(H, W\) or \(H, W, 3\)"):
+        plotting.show_images([np.zeros(5)])
+
+
+def test_symmetric_scale_centres_signed_maps_on_zero_and_leaves_others_alone():
+    fig = plotting.show_images([np.array([[-1.0, 3.0]]), np.array([[0.0, 1.0]])], cmap=["RdBu_r", "gray"],
+                               symmetric=True)
+    assert fig.axes[0].images[0].get_clim() == (-3.0, 3.0)
+    assert fig.axes[1].images[0].get_clim() == (0.0, 1.0)
+
+
+def test_receptive_field_figure_labels_every_layer():
+    fig = plotting.plot_receptive_fields(["conv1", "pool1"], [3, 4], 32)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["conv1: 3x3", "pool1: 4x4"]
+
+
+def test_conv_explorer_redraws_when_a_control_moves():
+    explorer = widgets.conv_explorer()
+    assert repr(explorer) == "conv_explorer(n=7, kernel_size=3, stride=1, padding='valid')"
+    first = explorer.image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    explorer.controls["stride"].value = 2
+    assert explorer.image.value != first
+    assert repr(explorer) == "conv_explorer(n=7, kernel_size=3, stride=2, padding='valid')"
+
+
+def test_conv_explorer_explains_an_impossible_setting_instead_of_failing():
+    explorer = widgets.conv_explorer(n=5)
+    explorer.controls["kernel_size"].value = 7
+    assert "Not possible" in explorer.message.value and "larger than the padded input" in explorer.message.value
+    assert explorer.image.layout.visibility == "hidden"
+    explorer.controls["padding"].value = "same"
+    assert explorer.message.value == "" and explorer.image.layout.visibility == "visible"
+
+
+def test_conv_explorer_rejects_bad_starting_values():
+    with pytest.raises(ValueError, match="padding must be one of"):
+        widgets.conv_explorer(padding="full")
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        widgets.conv_explorer(n=2, kernel_size=5)
+
+
+def test_step_explorer_walks_every_output_position():
+    explorer = widgets.conv_step_explorer(EDGE_IMAGE, EDGE_KERNEL)
+    slider = explorer.controls["step"]
+    assert (slider.min, slider.max) == (0, 15)
+    first = explorer.image.value
+    slider.value = 15
+    assert explorer.image.value != first
