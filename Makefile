@@ -40,7 +40,6 @@ lab: $(STAMP)
 
 # CI and the stored outputs use the offline stand-in data unless told otherwise.
 test execute bench: export COURSE_DATA ?= standin
-test execute bench: export MPLBACKEND ?= Agg
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
