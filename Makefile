@@ -35,8 +35,9 @@ $(STAMP): requirements.txt requirements-test.txt constraints.txt pyproject.toml
 	@touch $@
 	@echo "Installed into $(VENV)."
 
+# Jupyter refuses to start as root unless told to (containers, some cloud machines).
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 # CI and the stored outputs use the offline stand-in data unless told otherwise.
 test execute bench: export COURSE_DATA ?= standin
