@@ -99,6 +99,18 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
     return ax
 
 
+def _panels(items, titles, cmap, what):
+    """Arrays, one title and one colormap per panel, with the counts checked."""
+    arrays = [np.asarray(item) for item in items]
+    if not arrays:
+        raise ValueError(f"there are no {what} to show.")
+    titles = list(titles) if titles is not None else [None] * len(arrays)
+    cmaps = [cmap] * len(arrays) if isinstance(cmap, str) else list(cmap)
+    if len(titles) != len(arrays) or len(cmaps) != len(arrays):
+        raise ValueError(f"got {len(arrays)} {what}, {len(titles)} titles and {len(cmaps)} colormaps.")
+    return arrays, titles, cmaps
+
+
 def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
     """Several small 2-D arrays side by side, each cell labelled with its number.
 
@@ -115,13 +127,7 @@ def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
     -------
     matplotlib.figure.Figure
     """
-    arrays = [np.asarray(m) for m in matrices]
-    if not arrays:
-        raise ValueError("show_matrices needs at least one matrix.")
-    titles = list(titles) if titles is not None else [None] * len(arrays)
-    cmaps = [cmap] * len(arrays) if isinstance(cmap, str) else list(cmap)
-    if len(titles) != len(arrays) or len(cmaps) != len(arrays):
-        raise ValueError(f"got {len(arrays)} matrices, {len(titles)} titles and {len(cmaps)} colormaps.")
+    arrays, titles, cmaps = _panels(matrices, titles, cmap, "matrices")
     widths = [a.shape[1] if a.ndim == 2 else 1 for a in arrays]
     tallest = max(a.shape[0] if a.ndim == 2 else 1 for a in arrays)
     fig, axes = plt.subplots(1, len(arrays), figsize=(size * sum(widths) / tallest + 0.6 * len(arrays), size + 0.4),
@@ -163,13 +169,7 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
     -------
     matplotlib.figure.Figure
     """
-    arrays = [np.asarray(image) for image in images]
-    if not arrays:
-        raise ValueError("show_images needs at least one image.")
-    titles = list(titles) if titles is not None else [None] * len(arrays)
-    cmaps = [cmap] * len(arrays) if isinstance(cmap, str) else list(cmap)
-    if len(titles) != len(arrays) or len(cmaps) != len(arrays):
-        raise ValueError(f"got {len(arrays)} images, {len(titles)} titles and {len(cmaps)} colormaps.")
+    arrays, titles, cmaps = _panels(images, titles, cmap, "images")
     ncols = ncols or min(len(arrays), 6)
     nrows = -(-len(arrays) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
