@@ -22,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
+    "KERNELS",
     "output_size",
     "padding_amounts",
     "pad",
@@ -29,6 +30,24 @@ __all__ = [
     "max_pool2d",
     "avg_pool2d",
 ]
+
+
+#: Classic hand-designed 3x3 kernels, as float arrays (kh, kw). The edge kernels
+#: follow ``conv2d``'s cross-correlation: "sobel_x" is positive where the image
+#: gets brighter from right to left, "sobel_y" where it gets brighter upwards.
+KERNELS = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
+    "sobel_x": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float),
+    "sobel_y": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], dtype=float),
+    "box_blur": np.ones((3, 3)) / 9,
+    "gaussian_blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=float) / 16,
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+    "laplacian": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=float),
+    "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], dtype=float),
+}
+for _kernel in KERNELS.values():
+    _kernel.setflags(write=False)  # shared presets: nobody edits them by accident
+del _kernel
 
 
 # ----------------------------------------------------------------------------

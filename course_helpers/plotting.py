@@ -17,6 +17,9 @@ __all__ = [
     "show_matrix",
     "show_matrices",
     "show_images",
+    "describe_layer",
+    "show_feature_maps",
+    "plot_kernel_result",
     "plot_conv_step",
     "plot_multichannel_conv",
     "plot_conv_geometry",
@@ -203,6 +206,134 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         ax.axis("off")
     if suptitle:
         fig.suptitle(suptitle)
+    return _finish(fig)
+
+
+def describe_layer(layer):
+    """A one-line description of a Keras layer: name, kernels, filters, activation.
+
+    Works by duck typing on the layer's attributes, so this module does not
+    import Keras. For example ``"conv (Conv2D): 3 filters of 3x3, ReLU"``.
+    """
+    parts = []
+    kernel_size = getattr(layer, "kernel_size", None)
+    filters = getattr(layer, "filters", None)
+    if kernel_size is not None and filters is not None:
+        parts.append(f"{filters} filter{'s' if filters != 1 else ''} of {kernel_size[0]}x{kernel_size[1]}")
+    pool_size = getattr(layer, "pool_size", None)
+    if pool_size is not None:
+        parts.append(f"{pool_size[0]}x{pool_size[1]} pooling")
+    activation = getattr(getattr(layer, "activation", None), "__name__", None)
+    if activation and activation != "linear":
+        parts.append("ReLU" if activation == "relu" else activation)
+    details = ", ".join(parts)
+    return f"{layer.name} ({type(layer).__name__})" + (f": {details}" if details else "")
+
+
+def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6):
+    """The output channels of a layer side by side, after the input image.
+
+    All channels share one colour scale, shown by one colour bar, so their
+    brightness can be compared.
+
+    Parameters
+    ----------
+    maps : array_like, shape (H', W', C) or (1, H', W', C)
+        A layer's output for one image (a batch of one is unwrapped).
+    image : array_like, shape (H, W, 3) or (H, W), optional
+        The input, shown first.
+    layer : keras.layers.Layer, optional
+        The layer that made the maps; the title then names it, with its kernel
+        size, number of filters and activation (see :func:`describe_layer`).
+    title : str, optional
+        A title of your own, used instead of the layer's description.
+    max_channels : int, optional
+        Show at most this many channels (the first ones). Default 8.
+    cmap : str, optional
+        Colormap of the maps. Default ``"gray"``.
+    size : float, optional
+        Height of each panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    maps = np.asarray(maps)
+    if maps.ndim == 4:
+        if maps.shape[0] != 1:
+            raise ValueError(f"maps holds a batch of {maps.shape[0]} images; pass one, e.g. maps[0].")
+        maps = maps[0]
+    if maps.ndim == 2:
+        maps = maps[:, :, np.newaxis]
+    if maps.ndim != 3:
+        raise ValueError(f"maps must be (H, W, C), or (1, H, W, C) for a batch of one; got shape {maps.shape}.")
+    shown = min(maps.shape[2], max_channels)
+    panels = shown + (image is not None)
+    aspect = maps.shape[1] / maps.shape[0]
+    fig, axes = plt.subplots(1, panels, figsize=(size * aspect * panels + 0.8, size + 0.7), squeeze=False,
+                             constrained_layout=True)
+    axes = list(axes[0])
+    if image is not None:
+        picture = np.asarray(image)
+        ax = axes.pop(0)
+        ax.imshow(np.clip(picture, 0, 1), cmap="gray" if picture.ndim == 2 else None)
+        ax.set_title(f"input {picture.shape[0]}x{picture.shape[1]}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    low, high = float(maps[:, :, :shown].min()), float(maps[:, :, :shown].max())
+    for channel, ax in enumerate(axes):
+        drawn = ax.imshow(maps[:, :, channel], cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
+        ax.set_title(f"channel {channel}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(drawn, ax=axes, shrink=0.8, pad=0.02)
+    heading = title or (describe_layer(layer) if layer is not None else "feature maps")
+    more = f" (first {shown} of {maps.shape[2]} channels)" if shown < maps.shape[2] else ""
+    fig.suptitle(f"{heading}\noutput {maps.shape[0]}x{maps.shape[1]}x{maps.shape[2]}{more}", fontsize=10)
+    return _finish(fig)
+
+
+def plot_kernel_result(image, kernel, title=None):
+    """An image, a 3x3 (or any small) kernel, and the image filtered by it.
+
+    The result uses ``padding="same"``, so it has the image's size. Signed
+    results get a diverging colour scale centred on 0.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        A grayscale image.
+    kernel : array_like, shape (kh, kw)
+    title : str, optional
+        Title of the result panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    image = np.asarray(image, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"plot_kernel_result needs a 2-D image and a 2-D kernel; got {image.shape} and {kernel.shape}.")
+    result = conv.conv2d(image, kernel, padding="same")
+    aspect = image.shape[1] / image.shape[0]
+    fig, axes = plt.subplots(1, 3, figsize=(2.9 * aspect * 2 + 2.6, 3.2),
+                             gridspec_kw={"width_ratios": [aspect, 0.75, aspect]}, constrained_layout=True)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("input", fontsize=10)
+    limit = np.abs(kernel).max() or 1.0
+    show_matrix(axes[1], kernel, f"kernel (sum {_format_number(round(kernel.sum(), 2))})", cmap="RdBu_r",
+                vmin=-limit, vmax=limit)
+    if result.min() < 0:
+        bound = max(abs(result.min()), abs(result.max())) or 1.0
+        drawn = axes[2].imshow(result, cmap=matplotlib.colormaps["RdBu_r"], vmin=-bound, vmax=bound)
+    else:
+        drawn = axes[2].imshow(result, cmap="gray")
+    fig.colorbar(drawn, ax=axes[2], shrink=0.8)
+    axes[2].set_title(title or "result", fontsize=10)
+    for ax in (axes[0], axes[2]):
+        ax.set_xticks([])
+        ax.set_yticks([])
     return _finish(fig)
 
 

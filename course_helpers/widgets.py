@@ -13,9 +13,11 @@ import io
 
 import ipywidgets as widgets
 
-from . import conv, plotting
+import numpy as np
 
-__all__ = ["conv_explorer", "conv_step_explorer"]
+from . import conv, images, plotting
+
+__all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground"]
 
 
 class Explorer(widgets.VBox):
@@ -110,3 +112,82 @@ def conv_step_explorer(image, kernel):
         return plotting.plot_conv_step(image, kernel, *divmod(step, out_shape[1]))
 
     return _explorer("conv_step_explorer", controls, draw)
+
+
+def kernel_playground(image=None, preset="sobel_x"):
+    """Pick a preset kernel or type your own 3x3 weights, and see the result,
+    over :func:`course_helpers.plotting.plot_kernel_result`.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W) or (H, W, 3), optional
+        The picture to filter (colour images are turned gray). Default: the
+        course's cat photo, in gray.
+    preset : str, optional
+        A name from :data:`course_helpers.conv.KERNELS`. Default ``"sobel_x"``.
+
+    Returns
+    -------
+    Explorer
+        ``controls["preset"]`` is the preset menu; ``weights`` holds the nine
+        weight boxes, ``"w00"`` to ``"w22"`` (row, then column).
+    """
+    if preset not in conv.KERNELS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(conv.KERNELS)}.")
+    picture = images.cat_image() if image is None else images.load_image(image)
+    gray = picture @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance (ITU-R BT.601)
+
+    menu = widgets.Dropdown(options=list(conv.KERNELS) + ["custom"], value=preset, description="preset")
+    boxes = {f"w{r}{c}": widgets.FloatText(value=float(conv.KERNELS[preset][r, c]), step=0.5,
+                                           layout=widgets.Layout(width="70px"))
+             for r in range(3) for c in range(3)}
+    image_widget = widgets.Image(format="png")
+    message = widgets.HTML()
+    filling = []  # non-empty while a preset writes its weights into the boxes
+
+    def current_kernel():
+        return np.array([[boxes[f"w{r}{c}"].value for c in range(3)] for r in range(3)])
+
+    def redraw(_change=None):
+        if filling:
+            return
+        kernel = current_kernel()
+        if not np.all(np.isfinite(kernel)):
+            message.value = "<b>Not possible:</b> every weight must be a finite number."
+            return
+        message.value = ""
+        name = menu.value if menu.value != "custom" else "your kernel"
+        image_widget.value = _png(plotting.plot_kernel_result(gray, kernel, title=f"filtered with {name}"))
+
+    def preset_chosen(change):
+        if change["new"] == "custom":
+            return
+        filling.append(True)
+        try:
+            for (r, c), weight in np.ndenumerate(conv.KERNELS[change["new"]]):
+                boxes[f"w{r}{c}"].value = float(weight)
+        finally:
+            filling.clear()
+        redraw()
+
+    def weight_typed(_change):
+        if filling:
+            return
+        matching = [name for name, k in conv.KERNELS.items() if np.array_equal(k, current_kernel())]
+        filling.append(True)
+        try:
+            menu.value = matching[0] if matching else "custom"
+        finally:
+            filling.clear()
+        redraw()
+
+    menu.observe(preset_chosen, names="value")
+    for box in boxes.values():
+        box.observe(weight_typed, names="value")
+    redraw()
+
+    grid = widgets.VBox([widgets.HBox([boxes[f"w{r}{c}"] for c in range(3)]) for r in range(3)])
+    explorer = Explorer("kernel_playground", {"preset": menu}, image_widget, message)
+    explorer.weights = boxes
+    explorer.children = (widgets.HBox([menu, grid]), message, image_widget)
+    return explorer

@@ -161,3 +161,42 @@ def test_unanswered_templates_get_a_nudge_not_an_error(capsys):
 def test_checkers_never_raise_on_junk(capsys, checker, junk):
     checker(junk)
     assert capsys.readouterr().out.startswith(checks.FAIL)
+
+
+# ----------------------------------------------------------------------------
+# notebook 03
+# ----------------------------------------------------------------------------
+def test_cat_output_shape(capsys):
+    assert_passes(capsys, checks.check_cat_output_shape, (98, 148, 8))
+    assert_hints(capsys, checks.check_cat_output_shape, (294, 445, 8), "after the conv", secret=98)
+    assert_hints(capsys, checks.check_cat_output_shape, (100, 150, 8), "shrinks the image", secret=98)
+    assert_hints(capsys, checks.check_cat_output_shape, (98, 149, 8), "round down", secret=148)
+    assert_hints(capsys, checks.check_cat_output_shape, (98, 148, 3), "8 filters")
+    assert_hints(capsys, checks.check_cat_output_shape, (98, 148), "3 numbers")
+    assert_hints(capsys, checks.check_cat_output_shape, (None, None, None), "replace each None")
+
+
+def test_mystery_kernel(capsys):
+    secret = -conv.KERNELS["sobel_x"]
+    assert_passes(capsys, checks.check_mystery_kernel, secret)
+    assert_passes(capsys, checks.check_mystery_kernel, secret.tolist())
+    assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["sobel_x"], "wrong sign")
+    assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["sobel_y"], "other direction")
+    assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["gaussian_blur"], "add up to 0")
+    assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["laplacian"], "presets")
+    gray, result = checks.mystery_map()
+    assert gray.shape == result.shape == (75, 113)
+
+
+def test_relu_then_pool(capsys):
+    assert_passes(capsys, checks.check_relu_then_pool, lambda m: conv.max_pool2d(np.maximum(m, 0), 5))
+    assert_passes(capsys, checks.check_relu_then_pool, lambda m: np.maximum(conv.max_pool2d(m, 5), 0))
+    assert_hints(capsys, checks.check_relu_then_pool, lambda m: conv.max_pool2d(m, 5), "ReLU")
+    assert_hints(capsys, checks.check_relu_then_pool, lambda m: conv.avg_pool2d(np.maximum(m, 0), 5), "max (not the mean)")
+    assert_hints(capsys, checks.check_relu_then_pool, lambda m: conv.max_pool2d(np.maximum(m, 0), 2), "floor(n / 5)")
+
+
+def test_relu_pool_order(capsys):
+    assert_passes(capsys, checks.check_relu_pool_order, True)
+    assert_hints(capsys, checks.check_relu_pool_order, False, "try both orders")
+    assert_hints(capsys, checks.check_relu_pool_order, "yes", "True or False")
