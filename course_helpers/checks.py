@@ -229,6 +229,10 @@ def check_horizontal_edge_kernel(kernel):
         _verdict(False, "your kernel gives 0 on a horizontal edge. It needs different weights in the top "
                         "and bottom rows.")
         return
+    if on_edge.max() > 0 and on_edge.min() < -1e-9 * strength:
+        _verdict(False, "it fires with both signs on a single dark-to-bright edge, like a line detector. Use one "
+                        "sign above the middle row and the other below it.")
+        return
     if on_edge.max() <= 0:
         _verdict(False, "it reacts to the edge with the wrong sign: dark above and bright below should give a "
                         "positive output. Which row multiplies the bright pixels?")
@@ -284,11 +288,12 @@ def check_same_padding(answer):
     if _contains_none(answer):
         _verdict(False, "replace None with your (top, bottom) pair, then run the cell again.")
         return
-    try:
-        top, bottom = (int(v) for v in answer)
-    except (TypeError, ValueError):
-        _verdict(False, f"answer with a pair (top, bottom), like (0, 1); got {answer!r}.")
+    whole = lambda v: isinstance(v, numbers.Integral) or (isinstance(v, numbers.Real) and float(v).is_integer())
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2 \
+            or not all(whole(v) and not isinstance(v, (bool, np.bool_)) for v in answer):
+        _verdict(False, f"answer with a pair of whole numbers (top, bottom), like (0, 1); got {answer!r}.")
         return
+    top, bottom = (int(v) for v in answer)
     expected = conv.padding_amounts(10, 4, 3, "same")
     if (top, bottom) == expected:
         _verdict(True, "ceil(10/3) = 4 outputs need (4 - 1)*3 + 4 = 13 rows: 3 zeros, the odd one at the bottom.")

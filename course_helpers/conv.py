@@ -66,6 +66,8 @@ def _check_int(value, name, minimum):
 
 def _pair(value, name, minimum=1):
     """An int or a pair of ints -> a tuple (rows, cols)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (rows, cols); got {value!r}.")
@@ -218,6 +220,8 @@ def pad(x, p):
     (3, 3, 3)
     """
     image, was_2d = _as_image(x, "x")
+    if isinstance(p, np.ndarray) and p.ndim > 0:
+        p = p.tolist()
     if isinstance(p, (tuple, list)):
         if len(p) != 2 or not all(isinstance(side, (tuple, list)) and len(side) == 2 for side in p):
             raise ValueError(f"p must be an int or ((top, bottom), (left, right)); got {p!r}.")
@@ -275,7 +279,8 @@ def conv2d(image, kernel, stride=1, padding="valid", bias=None):
     numpy.ndarray
         ``(H', W')`` for a single kernel, ``(H', W', F)`` for a 4-D kernel, with
         ``H' = output_size(H, kh, stride, padding)``. Integer inputs give an
-        integer result; otherwise the float type of the inputs.
+        int64 result (no wrap-around); otherwise float32, or float64 if an
+        input is float64.
 
     Raises
     ------
@@ -329,6 +334,13 @@ def conv2d(image, kernel, stride=1, padding="valid", bias=None):
         except ValueError as err:
             raise ValueError(f"along {'rows' if axis == 0 else 'columns'}: {err}") from None
 
+    # Small integer types would wrap around (uint8: 200 * 4 = 32); Keras computes in float.
+    # Integers are summed as int64 and floats in at least float32.
+    if np.issubdtype(x.dtype, np.integer) and np.issubdtype(w.dtype, np.integer):
+        x, w = x.astype(np.int64, copy=False), w.astype(np.int64, copy=False)
+    else:
+        common = np.result_type(x.dtype, w.dtype, np.float32)
+        x, w = x.astype(common, copy=False), w.astype(common, copy=False)
     windows = _windows(_pad_for(x, kernel_hw, stride_hw, padding), kernel_hw, stride_hw)
     # windows: (H', W', C, kh, kw); kernel: (kh, kw, C, F) -> sum over C, kh, kw.
     out = np.tensordot(windows, w.transpose(2, 0, 1, 3), axes=([2, 3, 4], [0, 1, 2]))

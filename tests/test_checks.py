@@ -83,6 +83,7 @@ def test_horizontal_edge_kernel(capsys):
     assert_hints(capsys, checks.check_horizontal_edge_kernel, np.ones((3, 3)) / 9, "add up to 0")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((3, 3)), "gives 0")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((2, 2)), "3x3")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], "both signs")
 
 
 def test_conv_params(capsys):
@@ -113,6 +114,9 @@ def test_same_padding(capsys):
     assert_hints(capsys, checks.check_same_padding, (0, 3), "evenly")
     assert_hints(capsys, checks.check_same_padding, (1, 1), "ceil(n / s)")
     assert_hints(capsys, checks.check_same_padding, 3, "pair")
+    assert_hints(capsys, checks.check_same_padding, "12", "pair")
+    assert_hints(capsys, checks.check_same_padding, (1.9, 2.2), "whole numbers")
+    assert_passes(capsys, checks.check_same_padding, [1.0, 2.0])
 
 
 def test_receptive_field(capsys):

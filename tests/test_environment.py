@@ -33,7 +33,7 @@ def test_environment_yml_installs_requirements_txt_and_the_package():
     assert len(python) == 1 and re.fullmatch(r"python=3\.1[0-9]", python[0]), f"pin Python exactly: {python}"
     assert "pip" in conda_packages
     pip_sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
-    assert pip_sections == [["-r requirements.txt", "-e ."]]
+    assert pip_sections == [["-r requirements.txt", "-c constraints.txt", "-e ."]]
     # Nothing from requirements.txt is also installed by conda (it would be installed twice, maybe differently).
     doubled = {package_name(p) for p in conda_packages} & {package_name(r) for r in requirement_lines("requirements.txt")}
     assert not doubled, f"installed by both conda and pip: {doubled}"

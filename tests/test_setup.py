@@ -28,7 +28,7 @@ def test_importing_the_package_sets_the_log_level_without_loading_tensorflow():
     code = ("import os, sys; os.environ.pop('TF_CPP_MIN_LOG_LEVEL', None); import course_helpers; "
             "print('tensorflow' in sys.modules, os.environ['TF_CPP_MIN_LOG_LEVEL'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "2"]
+    assert out.split() == ["False", "3"]
 
 
 def test_setup_prints_one_line_that_is_stable_after_sanitizing(capsys, monkeypatch):

@@ -4,6 +4,7 @@ Each notebook runs top to bottom in a new kernel of this Python environment,
 with its own folder as the working directory, exactly as nbval will re-run it.
 A notebook is written back only if every cell succeeded, and then atomically
 (temporary file, then rename), so a failure never leaves a half-executed file.
+The stored outputs use the offline stand-in data unless COURSE_DATA says otherwise.
 
 Usage:  python tools/execute_notebooks.py notebooks/01_*.ipynb [...]
 """
@@ -20,6 +21,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
+os.environ.setdefault("COURSE_DATA", "standin")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
