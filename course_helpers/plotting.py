@@ -140,8 +140,22 @@ def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
     return _finish(fig)
 
 
+def _limits(array, symmetric, robust):
+    """Colour-scale limits: the full range, or the 1st-99th percentiles when ``robust``."""
+    if robust:
+        low, high = (float(v) for v in np.percentile(array, [1, 99]))
+    else:
+        low, high = float(array.min()), float(array.max())
+    if symmetric and low < 0:
+        high = max(abs(low), abs(high))
+        low = -high
+    if high <= low:
+        high = low + 1e-12
+    return low, high
+
+
 def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False, symmetric=False,
-                colorbar=False, size=2.8, suptitle=None):
+                colorbar=False, size=2.8, suptitle=None, robust=False):
     """Show several 2-D arrays (or RGB images) side by side.
 
     Parameters
@@ -165,6 +179,9 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         Add a colour bar to each 2-D image.
     size : float, optional
         Size of each panel in inches. Default 2.8.
+    robust : bool, optional
+        Scale colours to the 1st-99th percentiles instead of the full range, so
+        a few extreme pixels (often at the border) do not wash out the rest.
     suptitle : str, optional
         A title over the whole figure.
 
@@ -180,19 +197,12 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
     gray = [a for a in arrays if a.ndim == 2]
     shared = None
     if shared_scale and gray:
-        low, high = min(float(a.min()) for a in gray), max(float(a.max()) for a in gray)
-        if symmetric:
-            high = max(abs(low), abs(high)) or 1.0
-            low = -high
-        shared = (low, high)
+        shared = _limits(np.concatenate([a.ravel() for a in gray]), symmetric, robust)
     for ax, array, title, colormap in zip(axes.flat, arrays, titles, cmaps):
         if array.ndim == 3:
             ax.imshow(np.clip(array, 0, 1))
         elif array.ndim == 2:
-            low, high = shared if shared else (float(array.min()), float(array.max()))
-            if symmetric and not shared and low < 0:
-                high = max(abs(low), abs(high))
-                low = -high
+            low, high = shared if shared else _limits(array, symmetric, robust)
             shown = ax.imshow(array, cmap=matplotlib.colormaps[colormap], vmin=low, vmax=high)
             if colorbar:
                 fig.colorbar(shown, ax=ax, shrink=0.8)
@@ -296,8 +306,11 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
 def plot_kernel_result(image, kernel, title=None):
     """An image, a 3x3 (or any small) kernel, and the image filtered by it.
 
-    The result uses ``padding="same"``, so it has the image's size. Signed
-    results get a diverging colour scale centred on 0.
+    The result uses ``padding="same"``, so it has the image's size. A kernel
+    whose weights add up to 0 (an edge or line detector) gives a signed result,
+    drawn on a diverging scale centred on 0; any other kernel gives a picture,
+    drawn in gray. Both scales use the 1st-99th percentiles, so the false edges
+    that zero padding makes at the border do not wash out the rest.
 
     Parameters
     ----------
@@ -324,11 +337,9 @@ def plot_kernel_result(image, kernel, title=None):
     limit = np.abs(kernel).max() or 1.0
     show_matrix(axes[1], kernel, f"kernel (sum {_format_number(round(kernel.sum(), 2))})", cmap="RdBu_r",
                 vmin=-limit, vmax=limit)
-    if result.min() < 0:
-        bound = max(abs(result.min()), abs(result.max())) or 1.0
-        drawn = axes[2].imshow(result, cmap=matplotlib.colormaps["RdBu_r"], vmin=-bound, vmax=bound)
-    else:
-        drawn = axes[2].imshow(result, cmap="gray")
+    signed = abs(kernel.sum()) < 1e-9
+    low, high = _limits(result, symmetric=signed, robust=True)
+    drawn = axes[2].imshow(result, cmap=matplotlib.colormaps["RdBu_r" if signed else "gray"], vmin=low, vmax=high)
     fig.colorbar(drawn, ax=axes[2], shrink=0.8)
     axes[2].set_title(title or "result", fontsize=10)
     for ax in (axes[0], axes[2]):

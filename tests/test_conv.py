@@ -260,3 +260,19 @@ def test_bad_input_raises_an_error_that_says_what_to_do(call, error, words):
     with pytest.raises(error) as info:
         call()
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(conv.KERNELS))
+def test_each_preset_kernel_gives_the_same_result_through_keras(name):
+    image = np.random.default_rng(0).random((1, 17, 23, 1)).astype("float32")
+    kernel = conv.KERNELS[name].astype("float32")
+    layer = keras.layers.Conv2D(1, 3, padding="same", use_bias=False)
+    layer.build(image.shape)
+    layer.set_weights([kernel[:, :, np.newaxis, np.newaxis]])
+    from_keras = keras.ops.convert_to_numpy(layer(image))[0, :, :, 0]
+    np.testing.assert_allclose(conv.conv2d(image[0, :, :, 0], kernel, padding="same"), from_keras, atol=TOLERANCE)
+
+
+def test_preset_kernels_cannot_be_changed_by_accident():
+    with pytest.raises(ValueError, match="read-only"):
+        conv.KERNELS["sobel_x"][0, 0] = 5

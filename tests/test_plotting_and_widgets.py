@@ -121,3 +121,65 @@ def test_step_explorer_walks_every_output_position():
     first = explorer.image.value
     slider.value = 15
     assert explorer.image.value != first
+
+
+def test_feature_maps_title_names_the_layer_its_kernels_and_the_output_shape():
+    import keras
+
+    layer = keras.layers.Conv2D(3, 5, activation="relu", name="conv_a")
+    layer.build((None, 20, 30, 3))
+    maps = np.random.default_rng(0).normal(size=(1, 16, 26, 3))
+    fig = plotting.show_feature_maps(maps, np.zeros((20, 30, 3)), layer=layer)
+    title = fig._suptitle.get_text()
+    assert "conv_a (Conv2D): 3 filters of 5x5, ReLU" in title and "output 16x26x3" in title
+    assert len(fig.axes) == 1 + 3 + 1  # input, three channels, one shared colour bar
+    clims = {ax.images[0].get_clim() for ax in fig.axes[1:4]}
+    assert len(clims) == 1, "all channels share one colour scale"
+    pool = keras.layers.MaxPooling2D(5, name="pool")
+    assert plotting.describe_layer(pool) == "pool (MaxPooling2D): 5x5 pooling"
+    with pytest.raises(ValueError, match="batch of 2"):
+        plotting.show_feature_maps(np.zeros((2, 4, 4, 1)))
+
+
+def test_feature_maps_show_at_most_max_channels():
+    fig = plotting.show_feature_maps(np.zeros((4, 4, 12)), max_channels=5, title="many")
+    assert "first 5 of 12 channels" in fig._suptitle.get_text()
+
+
+def test_robust_scale_ignores_a_few_extreme_pixels():
+    picture = np.zeros((50, 50))
+    picture[10:40, 10:40] = 1.0
+    picture[0, 0] = 100.0  # one hot pixel
+    full = plotting.show_images([picture]).axes[0].images[0].get_clim()
+    robust = plotting.show_images([picture], robust=True).axes[0].images[0].get_clim()
+    assert full[1] == 100.0 and robust[1] == 1.0
+
+
+def test_kernel_result_uses_a_signed_scale_only_for_zero_sum_kernels():
+    from course_helpers import conv
+
+    gray = np.random.default_rng(0).random((20, 30))
+    edges = plotting.plot_kernel_result(gray, conv.KERNELS["sobel_x"])
+    blurred = plotting.plot_kernel_result(gray, conv.KERNELS["gaussian_blur"])
+    low, high = edges.axes[2].images[0].get_clim()
+    assert low == -high and edges.axes[2].images[0].get_cmap().name == "RdBu_r"
+    assert blurred.axes[2].images[0].get_cmap().name == "gray"
+    assert "kernel (sum 0)" in figure_text(edges) and "kernel (sum 1)" in figure_text(blurred)
+
+
+def test_kernel_playground_presets_and_typed_weights():
+    from course_helpers import conv
+
+    playground = widgets.kernel_playground(image=np.random.default_rng(0).random((20, 30)), preset="sobel_x")
+    assert repr(playground) == "kernel_playground(preset='sobel_x')"
+    first = playground.image.value
+    assert first[:2] == b"\xff\xd8"  # a JPEG: photos stay small
+    playground.controls["preset"].value = "laplacian"
+    typed = np.array([[playground.weights[f"w{r}{c}"].value for c in range(3)] for r in range(3)])
+    assert np.array_equal(typed, conv.KERNELS["laplacian"]) and playground.image.value != first
+    playground.weights["w11"].value = 7.0
+    assert playground.controls["preset"].value == "custom"
+    playground.weights["w11"].value = -4.0  # back to the Laplacian's weights
+    assert playground.controls["preset"].value == "laplacian"
+    with pytest.raises(ValueError, match="unknown preset"):
+        widgets.kernel_playground(preset="blurry")

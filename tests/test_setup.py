@@ -97,3 +97,8 @@ def test_a_fresh_setup_writes_no_tensorflow_noise_to_stderr():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stderr.strip() == ""
     assert result.stdout.startswith("Inside CNNs | TensorFlow")
+
+
+def test_setup_rejects_an_unknown_figure_format():
+    with pytest.raises(ValueError, match="figure_format must be one of"):
+        course_helpers.setup(figure_format="gif")
