@@ -1,0 +1,199 @@
+"""The course's horse-or-human classifier, its training recipe, and predictions.
+
+:func:`build_classifier` is the network of the seed codelab, on Keras 3.
+Notebook 4 trains it step by step; :func:`load_or_train_classifier` gives
+notebooks 5 to 7 the same trained model (loaded from disk, or trained with the
+same recipe), so each of them also runs on its own.
+"""
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import data, images
+
+__all__ = [
+    "RECIPE",
+    "build_classifier",
+    "default_model_path",
+    "train_classifier",
+    "save_classifier",
+    "load_or_train_classifier",
+    "predict_image",
+    "imagenet_vgg16",
+]
+
+#: How notebook 4 trains the classifier: RMSprop at 1e-3, as in the codelab.
+RECIPE = {"epochs": 15, "batch_size": 32, "learning_rate": 1e-3}
+
+VGG16_WEIGHTS = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+VGG16_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS
+
+
+def build_classifier(img_size=150, learning_rate=RECIPE["learning_rate"]):
+    """The seed codelab's horse-or-human network, compiled.
+
+    Five blocks of a 3x3 convolution (16, 32, 64, 64, 64 filters, ReLU) and a
+    2x2 max pooling, then Flatten, Dense(512, ReLU) and Dense(1, sigmoid).
+
+    Parameters
+    ----------
+    img_size : int, optional
+        Side of the square input. Default 150 (the codelab used 300).
+    learning_rate : float, optional
+        For RMSprop. Default 1e-3.
+
+    Returns
+    -------
+    keras.Sequential
+        Takes float32 images (batch, img_size, img_size, 3) in [0, 1]; outputs
+        the probability of "human". Compiled with binary cross-entropy and accuracy.
+    """
+    import keras
+
+    if isinstance(img_size, bool) or not isinstance(img_size, int) or img_size < 63:
+        raise ValueError(f"img_size must be an int of at least 63 (five conv+pool blocks need it); got {img_size!r}.")
+    layers = [keras.Input(shape=(img_size, img_size, 3), name="image")]
+    for block, filters in enumerate([16, 32, 64, 64, 64], start=1):
+        layers += [keras.layers.Conv2D(filters, 3, activation="relu", name=f"conv{block}"),
+                   keras.layers.MaxPooling2D(2, name=f"pool{block}")]
+    layers += [keras.layers.Flatten(name="flatten"),
+               keras.layers.Dense(512, activation="relu", name="dense"),
+               keras.layers.Dense(1, activation="sigmoid", name="human_probability")]
+    model = keras.Sequential(layers, name="horse_or_human")
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _resolved_source(source):
+    """Which data a model for ``source`` is trained on: "real" or "standin"."""
+    folder = data.horse_or_human("train", source)
+    return "standin" if folder.parent.parent.name == "standin" else "real"
+
+
+def default_model_path(img_size=150, source="standin"):
+    """Where the trained model is saved: ``data/models/horse_or_human_{source}_{img_size}.keras``.
+
+    The data source is part of the name, so a model trained on the stand-in is
+    never mistaken for one trained on the real photos.
+    """
+    if source not in ("real", "standin"):
+        raise ValueError(f"source must be 'real' or 'standin'; got {source!r}.")
+    return data.data_dir() / "models" / f"horse_or_human_{source}_{img_size}.keras"
+
+
+def train_classifier(img_size=150, epochs=RECIPE["epochs"], source="auto", verbose=2):
+    """Build and train the classifier with notebook 4's recipe.
+
+    Returns
+    -------
+    (keras.Model, keras.callbacks.History)
+    """
+    train = data.load_dataset("train", img_size, RECIPE["batch_size"], source=source)
+    validation = data.load_dataset("validation", img_size, RECIPE["batch_size"], source=source)
+    model = build_classifier(img_size)
+    history = model.fit(train, validation_data=validation, epochs=epochs, verbose=verbose)
+    return model, history
+
+
+def save_classifier(model, path):
+    """Save a model atomically: to a temporary file next to ``path``, then renamed into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".keras")
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_or_train_classifier(img_size=150, epochs=RECIPE["epochs"], path=None, source="auto"):
+    """The trained classifier: loaded from ``path``, or trained now and saved there.
+
+    Parameters
+    ----------
+    img_size : int, optional
+        Default 150.
+    epochs : int, optional
+        Used only when training. Default: notebook 4's recipe.
+    path : str or pathlib.Path, optional
+        Default: :func:`default_model_path` for the data in use.
+    source : {"auto", "real", "standin"}, optional
+        See :func:`course_helpers.data.horse_or_human`.
+
+    Returns
+    -------
+    keras.Model
+    """
+    import keras
+
+    path = Path(path) if path is not None else default_model_path(img_size, _resolved_source(source))
+    if path.is_file():
+        try:
+            model = keras.models.load_model(path)
+            print(f"loaded the trained classifier ({path.name})")
+            return model
+        except Exception as error:  # a damaged or incompatible file: train a fresh one
+            print(f"could not load {path.name} ({type(error).__name__}); training a new classifier")
+    print(f"training the classifier ({epochs} epochs at {img_size} px); this takes a minute or two on a CPU")
+    model, _ = train_classifier(img_size, epochs, source)
+    save_classifier(model, path)
+    return model
+
+
+def predict_image(model, image):
+    """Classify one image of any kind :func:`course_helpers.images.load_image` accepts.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The classifier (one sigmoid output: the probability of "human").
+    image : path, bytes, file object, PIL image or array
+        Resized to the model's input size.
+
+    Returns
+    -------
+    (str, float)
+        ``("human", p)`` when p = P(human) >= 0.5, else ``("horse", 1 - p)``:
+        the label and the model's probability for that label, in [0.5, 1].
+    """
+    height, width = model.input_shape[1:3]
+    picture = images.load_image(image, size=(height, width))
+    probability_human = float(np.asarray(model.predict(picture[np.newaxis], verbose=0)).reshape(-1)[0])
+    if probability_human >= 0.5:
+        return "human", probability_human
+    return "horse", 1.0 - probability_human
+
+
+def imagenet_vgg16(include_top=True):
+    """Keras's VGG16 with ImageNet weights, or None when the weights cannot be had.
+
+    The weights (528 MB with the classifier top, 58 MB without) are cached by
+    Keras under ``~/.keras/models``. When they are not cached and cannot be
+    downloaded (no network), this prints one line saying why and returns None,
+    so the optional VGG16 sections of notebooks 5 to 7 can skip themselves.
+
+    Returns
+    -------
+    keras.Model or None
+    """
+    import keras
+
+    name = VGG16_WEIGHTS if include_top else VGG16_WEIGHTS.replace(".h5", "_notop.h5")
+    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / name
+    if not cached.is_file():
+        reason = data.unreachable(VGG16_URL)
+        if reason:
+            print(f"VGG16 skipped: its ImageNet weights are not cached here and {reason}.")
+            return None
+    try:
+        return keras.applications.VGG16(weights="imagenet", include_top=include_top)
+    except Exception as error:  # a failed or interrupted download
+        print(f"VGG16 skipped: the ImageNet weights could not be loaded ({type(error).__name__}: {error}).")
+        return None
