@@ -15,6 +15,10 @@ Notebook 02 (padding, stride, pooling): :func:`check_output_size`,
 Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 :func:`check_mystery_kernel` (with :func:`mystery_map`),
 :func:`check_relu_then_pool`, :func:`check_relu_pool_order`.
+
+Notebook 04 (training the classifier): :func:`check_flatten_size`,
+:func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
+:func:`check_unsafe_augmentation`.
 """
 import numbers
 
@@ -38,6 +42,11 @@ __all__ = [
     "check_mystery_kernel",
     "check_relu_then_pool",
     "check_relu_pool_order",
+    "check_flatten_size",
+    "check_dense_params",
+    "EXAMPLE_CONFUSION",
+    "check_accuracy_from_confusion",
+    "check_unsafe_augmentation",
 ]
 
 PASS = "✅ Correct."
@@ -475,3 +484,97 @@ def check_relu_pool_order(answer):
     else:
         _verdict(False, "try both orders on a small example, e.g. x = np.array([[-3., 2.], [1., -1.]]). Can "
                         "ReLU make the largest value of a window smaller than another one?")
+
+
+# ----------------------------------------------------------------------------
+# Notebook 04: training the classifier
+# ----------------------------------------------------------------------------
+def _classifier_side(img_size):
+    side = img_size
+    for _ in range(5):
+        side = conv.output_size(conv.output_size(side, 3), 2, 2)
+    return side
+
+
+def check_flatten_size(answer):
+    """Exercise: the length of the Flatten output when the classifier takes 300x300 images."""
+    value = _as_int(answer, "The Flatten length")
+    if value is None:
+        return
+    side = _classifier_side(300)
+    if value == side * side * 64:
+        _verdict(True, f"300 -> 298 -> 149 -> 147 -> 73 -> 71 -> 35 -> 33 -> 16 -> 14 -> 7: 7 x 7 x 64.")
+    elif value == side * side:
+        _verdict(False, "that is one channel's worth. The last conv has 64 filters, and Flatten keeps them all.")
+    elif value == 2 * 2 * 64:
+        _verdict(False, "that is the 150 px model. Redo the chain of sizes from 300.")
+    elif value in ((300 // 32) ** 2 * 64, (300 / 32) ** 2 * 64):
+        _verdict(False, "each 3x3 'valid' conv also trims 2 pixels before its pool halves the size: go layer by layer.")
+    else:
+        _verdict(False, "follow the side length through five blocks: conv 3x3 'valid' (n - 2), then pool 2 "
+                        "(floor(n / 2)). Then multiply side x side x filters of the last conv.")
+
+
+def check_dense_params(answer):
+    """Exercise: trainable parameters of Dense(512) after the 150 px model's Flatten."""
+    value = _as_int(answer, "The parameter count")
+    if value is None:
+        return
+    flat = _classifier_side(150) ** 2 * 64
+    if value == flat * 512 + 512:
+        _verdict(True, f"{flat} inputs x 512 units, plus 512 biases.")
+    elif value == flat * 512:
+        _verdict(False, "the weights are right. Each of the 512 units also has a bias.")
+    elif value == flat + 512 or value == flat * 512 + 1:
+        _verdict(False, "a dense layer connects every input to every unit: multiply, do not add.")
+    else:
+        _verdict(False, "first find the Flatten length at 150 px (side x side x 64); each of the 512 units "
+                        "has one weight per input plus a bias.")
+
+
+#: The confusion matrix of the "accuracy from a confusion matrix" exercise (rows: true, columns: predicted).
+EXAMPLE_CONFUSION = np.array([[120, 8], [5, 123]])
+
+
+def check_accuracy_from_confusion(answer):
+    """Exercise: the accuracy of :data:`EXAMPLE_CONFUSION`, as a fraction."""
+    if answer is None:
+        _verdict(False, "replace None with your answer, then run the cell again.")
+        return
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real) or not np.isfinite(answer):
+        _verdict(False, f"answer with a number between 0 and 1; got {answer!r}.")
+        return
+    matrix = EXAMPLE_CONFUSION
+    accuracy = np.trace(matrix) / matrix.sum()
+    if abs(answer - accuracy) < 5e-3:
+        _verdict(True, "Correct predictions (the diagonal) over all predictions.")
+    elif abs(answer - 100 * accuracy) < 0.5:
+        _verdict(False, "right number, but as a percentage: give a fraction between 0 and 1.")
+    elif abs(answer - matrix[1, 1] / matrix[:, 1].sum()) < 5e-3 or abs(answer - matrix[1, 1] / matrix[1].sum()) < 5e-3:
+        _verdict(False, "that looks at one class only. Accuracy counts both diagonal cells over everything.")
+    elif abs(answer - np.trace(matrix) / matrix[0].sum()) < 5e-3 or answer > 1:
+        _verdict(False, "divide by the total number of images, the sum of all four cells.")
+    else:
+        _verdict(False, "add the diagonal cells (right answers) and divide by the sum of all cells.")
+
+
+def check_unsafe_augmentation(answer):
+    """Exercise: which augmentation would teach the model something false about horses and humans?"""
+    choices = {"a": "horizontal flip", "b": "vertical flip", "c": "rotation by up to 10 degrees",
+               "d": "zoom by up to 20 %"}
+    if answer is None:
+        _verdict(False, "replace None with one letter: 'a', 'b', 'c' or 'd'.")
+        return
+    if not isinstance(answer, str) or answer.strip().lower() not in choices:
+        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
+        return
+    letter = answer.strip().lower()
+    if letter == "b":
+        _verdict(True, "Nobody photographs an upside-down horse: flipping vertically invents images that never "
+                       "occur, and the model wastes capacity on them.")
+    elif letter == "a":
+        _verdict(False, "a horse facing left is as real as one facing right. Which change would give pictures "
+                        "you will never meet?")
+    else:
+        _verdict(False, f"a little {choices[letter]} happens in real photos all the time. Which change would give "
+                        f"pictures you will never meet?")

@@ -44,6 +44,7 @@ __all__ = [
     "make_standin",
     "mask_for",
     "horse_or_human",
+    "source_of",
     "load_dataset",
 ]
 
@@ -470,10 +471,15 @@ def horse_or_human(split="train", source="auto"):
     return folder
 
 
+def source_of(folder):
+    """Which data a split folder holds: ``"standin"`` (it has masks next to it) or ``"real"``."""
+    return "standin" if (Path(folder).parent / "masks").is_dir() else "real"
+
+
 # ----------------------------------------------------------------------------
 # The tf.data pipeline
 # ----------------------------------------------------------------------------
-def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None, seed=0):
+def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None, seed=0, per_class=None):
     """A ready-to-train ``tf.data.Dataset`` of one split.
 
     Built with ``keras.utils.image_dataset_from_directory``: images resized to
@@ -497,6 +503,9 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
         for "validation" (so predictions line up with ``dataset.file_paths``).
     seed : int, optional
         Shuffling seed.
+    per_class : int, optional
+        Keep only the first ``per_class`` images of each class (by file name),
+        for experiments with less data. Default: all of them.
 
     Returns
     -------
@@ -519,6 +528,18 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
         image_size=(img_size, img_size), batch_size=None, shuffle=False, verbose=False,
     )
     file_paths = list(images_ds.file_paths)
+    if per_class is not None:
+        if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
+            raise ValueError(f"per_class must be a positive int; got {per_class!r}.")
+        position = {name: 0 for name in CLASS_NAMES}
+        keep = []
+        for path in file_paths:
+            kind = Path(path).parent.name
+            keep.append(position[kind] < per_class)
+            position[kind] += 1
+        file_paths = [path for path, kept in zip(file_paths, keep) if kept]
+        kept_flags = tf.constant(keep)
+        images_ds = images_ds.enumerate().filter(lambda i, _: kept_flags[i]).map(lambda _, example: example)
     pipeline = images_ds.map(lambda x, y: (tf.cast(tf.round(x), tf.uint8), y), num_parallel_calls=tf.data.AUTOTUNE)
     pipeline = pipeline.cache()
     if shuffle:

@@ -24,8 +24,8 @@ __all__ = [
     "imagenet_vgg16",
 ]
 
-#: How notebook 4 trains the classifier: RMSprop at 1e-3, as in the codelab.
-RECIPE = {"epochs": 15, "batch_size": 32, "learning_rate": 1e-3}
+#: How notebook 4 trains the classifier: RMSprop at 1e-3 as in the codelab, 12 epochs instead of 15.
+RECIPE = {"epochs": 12, "batch_size": 32, "learning_rate": 1e-3}
 
 VGG16_WEIGHTS = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 VGG16_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS
@@ -69,8 +69,7 @@ def build_classifier(img_size=150, learning_rate=RECIPE["learning_rate"]):
 
 def _resolved_source(source):
     """Which data a model for ``source`` is trained on: "real" or "standin"."""
-    folder = data.horse_or_human("train", source)
-    return "standin" if folder.parent.parent.name == "standin" else "real"
+    return data.source_of(data.horse_or_human("train", source))
 
 
 def default_model_path(img_size=150, source="standin"):

@@ -17,6 +17,8 @@ __all__ = [
     "show_matrix",
     "show_matrices",
     "show_images",
+    "plot_history",
+    "plot_confusion_matrix",
     "describe_layer",
     "show_feature_maps",
     "plot_kernel_result",
@@ -155,7 +157,7 @@ def _limits(array, symmetric, robust):
 
 
 def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False, symmetric=False,
-                colorbar=False, size=2.8, suptitle=None, robust=False):
+                colorbar=False, size=2.8, suptitle=None, robust=False, outlines=None):
     """Show several 2-D arrays (or RGB images) side by side.
 
     Parameters
@@ -182,6 +184,9 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
     robust : bool, optional
         Scale colours to the 1st-99th percentiles instead of the full range, so
         a few extreme pixels (often at the border) do not wash out the rest.
+    outlines : sequence of (H, W) bool arrays or None, optional
+        A mask per image (None for none), drawn as a yellow outline: for
+        example the stand-in's figure masks.
     suptitle : str, optional
         A title over the whole figure.
 
@@ -212,10 +217,67 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         ax.set_yticks([])
         if title:
             ax.set_title(title, fontsize=10)
+    if outlines is not None:
+        if len(outlines) != len(arrays):
+            raise ValueError(f"got {len(arrays)} images but {len(outlines)} outlines (use None for no outline).")
+        for ax, outline in zip(axes.flat, outlines):
+            if outline is not None and np.asarray(outline).any():
+                ax.contour(np.asarray(outline, dtype=float), levels=[0.5], colors="yellow", linewidths=1.2)
     for ax in list(axes.flat)[len(arrays):]:
         ax.axis("off")
     if suptitle:
         fig.suptitle(suptitle)
+    return _finish(fig)
+
+
+def plot_history(history, metrics=("loss", "accuracy")):
+    """Training and validation curves, one panel per metric.
+
+    Parameters
+    ----------
+    history : keras.callbacks.History or dict
+        What ``model.fit`` returns, or its ``.history`` dict of lists.
+    metrics : sequence of str, optional
+        Metric names; ``"val_" + name`` is drawn next to each when present.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    curves = getattr(history, "history", history)
+    missing = [m for m in metrics if m not in curves]
+    if missing:
+        raise ValueError(f"the history has no {missing}; it has {sorted(curves)}.")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.3), squeeze=False,
+                             constrained_layout=True)
+    for ax, metric in zip(axes[0], metrics):
+        epochs = np.arange(1, len(curves[metric]) + 1)
+        ax.plot(epochs, curves[metric], "o-", label="training", markersize=3)
+        if f"val_{metric}" in curves:
+            ax.plot(epochs, curves[f"val_{metric}"], "s-", label="validation", markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _finish(fig)
+
+
+def plot_confusion_matrix(matrix, class_names):
+    """A 2x2 (or NxN) confusion matrix: rows are true classes, columns predictions.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] != len(class_names):
+        raise ValueError(f"need a square matrix with one row per class name; got {matrix.shape} "
+                         f"for {len(class_names)} names.")
+    fig, ax = plt.subplots(figsize=(3.6, 3.2), constrained_layout=True)
+    show_matrix(ax, matrix, "confusion matrix", cmap="Blues")
+    ax.tick_params(labelbottom=True, labelleft=True)
+    ax.set_xticks(range(len(class_names)), [f"predicted\n{name}" for name in class_names])
+    ax.set_yticks(range(len(class_names)), [f"true {name}" for name in class_names])
     return _finish(fig)
 
 

@@ -21,6 +21,8 @@ CLASSES = ("horses", "humans")
 
 # The figure's area as a fraction of the image, drawn for both classes from this range.
 AREA_RANGE = (0.07, 0.2)
+# The least colour difference (sum over R, G, B in [0, 1]) between a figure and what is behind it.
+MIN_CONTRAST = 0.6
 
 
 # ----------------------------------------------------------------------------
@@ -223,7 +225,13 @@ def render_scene(kind, rng, size=300):
     placed = _place(parts, rng, size)
     mask, mask_image = _polygon_area(placed, size)
     # The figure: a base colour with a smooth texture and, sometimes, patches of a second colour.
-    base = _random_colour(rng)
+    # The base colour must stand out from the background behind the figure (the same rule for
+    # both classes), or the shape would be invisible and the label a coin toss.
+    behind = background[mask].mean(axis=0) if mask.any() else background.mean(axis=(0, 1))
+    for _ in range(50):
+        base = _random_colour(rng)
+        if np.abs(base - behind).sum() > MIN_CONTRAST:
+            break
     figure = base + rng.uniform(0.0, 0.3) * (_smooth_noise(rng, size, int(rng.integers(4, 24)))[:, :, None] - 0.5)
     if rng.random() < 0.4:
         patches = _smooth_noise(rng, size, int(rng.integers(3, 10))) > rng.uniform(0.5, 0.7)

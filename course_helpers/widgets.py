@@ -17,7 +17,7 @@ import numpy as np
 
 from . import conv, images, plotting
 
-__all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground"]
+__all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground", "uploaded_files", "image_classifier"]
 
 
 class Explorer(widgets.VBox):
@@ -31,7 +31,12 @@ class Explorer(widgets.VBox):
         super().__init__([widgets.HBox(list(controls.values())), message, image])
 
     def __repr__(self):
-        settings = ", ".join(f"{key}={control.value!r}" for key, control in self.controls.items())
+        def shown(control):
+            if isinstance(control, widgets.FileUpload):
+                return f"{len(uploaded_files(control))} file(s)"
+            return repr(control.value)
+
+        settings = ", ".join(f"{key}={shown(control)}" for key, control in self.controls.items())
         return f"{self._name}({settings})"
 
 
@@ -193,3 +198,72 @@ def kernel_playground(image=None, preset="sobel_x"):
     explorer.weights = boxes
     explorer.children = (widgets.HBox([menu, grid]), message, image_widget)
     return explorer
+
+
+def uploaded_files(upload):
+    """The files in a ``FileUpload`` widget, as (name, bytes) pairs.
+
+    ipywidgets 7 (Colab) keeps a dict ``{name: {"content": bytes, ...}}``;
+    ipywidgets 8 a tuple of dicts with ``"name"`` and ``"content"`` (a
+    memoryview). Both come out the same here.
+    """
+    value = upload.value
+    if isinstance(value, dict):
+        return [(name, bytes(item["content"])) for name, item in value.items()]
+    return [(item["name"], bytes(item["content"])) for item in value]
+
+
+def _prediction_figure(model, named_images):
+    from . import models
+
+    pictures, titles = [], []
+    for name, source in named_images:
+        try:
+            label, probability = models.predict_image(model, source)
+        except (ValueError, TypeError) as error:
+            pictures.append(np.ones((8, 8, 3)))
+            titles.append(f"{name}\ncannot read it: {str(error)[:40]}...")
+            continue
+        pictures.append(images.load_image(source))
+        titles.append(f"{name}\n{label} ({probability:.0%})")
+    return plotting.show_images(pictures, titles, ncols=min(len(pictures), 4), size=2.6)
+
+
+def image_classifier(model, samples=None):
+    """Upload photos and see what the classifier makes of them.
+
+    Without an upload it shows the predictions for ``samples``. Works with
+    ipywidgets 7 (Colab) and 8; anything :func:`course_helpers.images.load_image`
+    cannot read gets its reason in place of a prediction.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The horse-or-human classifier.
+    samples : dict of name -> image, optional
+        Shown before anything is uploaded. Default: the bundled astronaut,
+        horse silhouette and cat.
+
+    Returns
+    -------
+    Explorer
+        ``controls["upload"]`` is the FileUpload widget.
+    """
+    if samples is None:
+        samples = {name: images.sample_image(name) for name in ("astronaut", "horse", "cat")}
+    upload = widgets.FileUpload(accept="image/*", multiple=True, description="Upload photos")
+    image_widget = widgets.Image(format="jpeg")
+    message = widgets.HTML("Showing the bundled sample photos. Upload your own to classify them.")
+
+    def show(named_images):
+        image_widget.value = _encode(_prediction_figure(model, named_images), "jpeg")
+
+    def uploaded(_change):
+        files = uploaded_files(upload)
+        if files:
+            message.value = f"{len(files)} uploaded file(s):"
+            show(files)
+
+    upload.observe(uploaded, names="value")
+    show(list(samples.items()))
+    return Explorer("image_classifier", {"upload": upload}, image_widget, message)

@@ -204,3 +204,39 @@ def test_relu_pool_order(capsys):
     assert_passes(capsys, checks.check_relu_pool_order, True)
     assert_hints(capsys, checks.check_relu_pool_order, False, "try both orders")
     assert_hints(capsys, checks.check_relu_pool_order, "yes", "True or False")
+
+
+# ----------------------------------------------------------------------------
+# notebook 04
+# ----------------------------------------------------------------------------
+def test_flatten_size(capsys):
+    assert_passes(capsys, checks.check_flatten_size, 7 * 7 * 64)
+    assert_hints(capsys, checks.check_flatten_size, 49, "64 filters", secret=3136)
+    assert_hints(capsys, checks.check_flatten_size, 256, "150 px model", secret=3136)
+    assert_hints(capsys, checks.check_flatten_size, 5184, "trims 2 pixels", secret=3136)
+    assert_hints(capsys, checks.check_flatten_size, 1000, "five blocks", secret=3136)
+
+
+def test_dense_params(capsys):
+    assert_passes(capsys, checks.check_dense_params, 256 * 512 + 512)
+    assert_hints(capsys, checks.check_dense_params, 256 * 512, "bias", secret=131584)
+    assert_hints(capsys, checks.check_dense_params, 256 + 512, "multiply", secret=131584)
+    assert_hints(capsys, checks.check_dense_params, 77, "Flatten length", secret=131584)
+
+
+def test_accuracy_from_confusion(capsys):
+    matrix = checks.EXAMPLE_CONFUSION
+    assert_passes(capsys, checks.check_accuracy_from_confusion, np.trace(matrix) / matrix.sum())
+    assert_passes(capsys, checks.check_accuracy_from_confusion, 0.949)
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 94.9, "percentage")
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 123 / 131, "one class")
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 243 / 128, "total number")
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 0.5, "diagonal")
+
+
+def test_unsafe_augmentation(capsys):
+    assert_passes(capsys, checks.check_unsafe_augmentation, "b")
+    assert_passes(capsys, checks.check_unsafe_augmentation, " B ")
+    assert_hints(capsys, checks.check_unsafe_augmentation, "a", "facing left")
+    assert_hints(capsys, checks.check_unsafe_augmentation, "c", "never meet")
+    assert_hints(capsys, checks.check_unsafe_augmentation, "e", "one letter")
