@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 # TensorFlow reads this once, when it loads; setting it here (and again in
 # setup) keeps its C++ log lines out of the notebooks. Level 3 also hides C++
@@ -128,7 +129,8 @@ def setup(seed=42, figure_format="png"):
       numbers every run;
     * sets Matplotlib defaults (figure size, dpi at most 100, no top/right spines);
     * keeps TensorFlow's Python logger to errors (its retracing notices are
-      noise when a notebook builds many small models);
+      noise when a notebook builds many small models), and hides Keras's
+      warning that ``fit`` ignores ``shuffle`` for a tf.data pipeline;
     * prints one line: versions, device and data mode.
 
     Parameters
@@ -169,6 +171,9 @@ def setup(seed=42, figure_format="png"):
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow at once
     tf.config.experimental.enable_op_determinism()
     tf.get_logger().setLevel("ERROR")
+    # Keras warns on every fit() with a tf.data pipeline that fit's default shuffle=True is
+    # ignored; the course's pipelines shuffle themselves, so the warning is noise.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
 
     import matplotlib as mpl
 

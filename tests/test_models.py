@@ -1,0 +1,132 @@
+"""course_helpers.models and the load_dataset pipeline, on small generated data.
+
+Nothing here trains the full course model: the architecture, saving, loading,
+predictions and labels are checked on tiny inputs, so the tests stay fast.
+"""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_helpers import data, models
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return models.build_classifier(img_size=94)
+
+
+def test_classifier_architecture_follows_the_codelab():
+    model = models.build_classifier(150)
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert [layer.filters for layer in convs] == [16, 32, 64, 64, 64]
+    assert all(layer.kernel_size == (3, 3) and layer.activation.__name__ == "relu" for layer in convs)
+    assert [type(layer).__name__ for layer in model.layers].count("MaxPooling2D") == 5
+    assert model.get_layer("dense").units == 512 and model.layers[-1].activation.__name__ == "sigmoid"
+    assert model.input_shape == (None, 150, 150, 3) and model.output_shape == (None, 1)
+    assert model.count_params() == 229_537
+    optimizer = model.optimizer
+    assert type(optimizer).__name__ == "RMSprop" and np.isclose(float(optimizer.learning_rate), 1e-3)
+    with pytest.raises(ValueError, match="at least 94"):
+        models.build_classifier(93)
+    side = 94  # the smallest size really works, and one less would not
+    from course_helpers import conv
+    for _ in range(5):
+        side = conv.output_size(conv.output_size(side, 3), 2, 2)
+    assert side == 1 and models.build_classifier(94).output_shape == (None, 1)
+
+
+def test_default_model_path_names_the_data_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert models.default_model_path(150, "standin") == tmp_path / "models" / "horse_or_human_standin_150.keras"
+    assert models.default_model_path(300, "real").name == "horse_or_human_real_300.keras"
+    with pytest.raises(ValueError, match="'real' or 'standin'"):
+        models.default_model_path(150, "auto")
+
+
+def test_save_is_atomic_and_load_or_train_loads_without_training(small_model, tmp_path, capsys):
+    path = tmp_path / "models" / "m.keras"
+    models.save_classifier(small_model, path)
+    assert path.is_file() and [p.name for p in path.parent.iterdir()] == ["m.keras"]
+    loaded = models.load_or_train_classifier(img_size=94, path=path)
+    assert "loaded the trained classifier" in capsys.readouterr().out
+    probe = np.random.default_rng(0).random((2, 94, 94, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(probe, verbose=0), small_model.predict(probe, verbose=0), atol=1e-6)
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path):
+    class Broken:
+        def save(self, filename):
+            with open(filename, "wb") as handle:
+                handle.write(b"half a model")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        models.save_classifier(Broken(), tmp_path / "m.keras")
+    assert list(tmp_path.iterdir()) == []
+
+
+def encode(image, fmt="PNG"):
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def test_predict_image_accepts_every_image_mode(small_model, tmp_path):
+    rgb = (np.random.default_rng(1).random((40, 50, 3)) * 255).astype(np.uint8)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rgb).save(path)
+    sources = {
+        "path": path, "str path": str(path), "bytes": path.read_bytes(), "PIL RGB": Image.fromarray(rgb),
+        "grayscale L": Image.fromarray(rgb[:, :, 0]), "palette P": Image.fromarray(rgb).convert("P"),
+        "RGBA": Image.fromarray(rgb).convert("RGBA"), "LA": Image.fromarray(rgb).convert("LA"),
+        "CMYK": Image.fromarray(rgb).convert("CMYK"), "16-bit": encode(Image.fromarray(rgb[:, :, 0].astype(np.uint16) * 257)),
+        "JPEG bytes": encode(Image.fromarray(rgb), "JPEG"), "uint8 array": rgb, "float array": rgb / 255.0,
+        "gray array": rgb[:, :, 0],
+    }
+    for name, source in sources.items():
+        label, probability = models.predict_image(small_model, source)
+        assert label in ("horse", "human") and 0.5 <= probability <= 1.0, name
+    # The label and the probability agree with the raw model output.
+    raw = float(small_model.predict(np.asarray(Image.fromarray(rgb).resize((94, 94), Image.Resampling.LANCZOS),
+                                               dtype="float32")[None] / 255, verbose=0)[0, 0])
+    label, probability = models.predict_image(small_model, rgb)
+    assert label == ("human" if raw >= 0.5 else "horse")
+    assert abs(probability - max(raw, 1 - raw)) < 0.02
+    with pytest.raises(ValueError, match="not an image"):
+        models.predict_image(small_model, b"not an image")
+
+
+def test_load_dataset_labels_follow_the_folders(tmp_path, monkeypatch):
+    # Colour-coded images: red horses and blue humans, so each label can be checked against its picture.
+    folder = tmp_path / "split"
+    for kind, colour in [("horses", (250, 0, 0)), ("humans", (0, 0, 250))]:
+        (folder / kind).mkdir(parents=True)
+        for i in range(7):
+            Image.new("RGB", (40, 30), colour).save(folder / kind / f"{kind}{i}.png")
+    monkeypatch.setattr(data, "horse_or_human", lambda split, source: folder)
+    for shuffle in (False, True):
+        dataset = data.load_dataset("train", img_size=32, batch_size=4, shuffle=shuffle)
+        batches = list(dataset)
+        assert [tuple(x.shape) for x, _ in batches] == [(4, 32, 32, 3)] * 3 + [(2, 32, 32, 3)]
+        pictures = np.concatenate([x.numpy() for x, _ in batches])
+        labels = np.concatenate([y.numpy() for _, y in batches]).reshape(-1)
+        assert pictures.dtype == np.float32 and 0 <= pictures.min() and pictures.max() <= 1
+        is_blue = pictures[:, :, :, 2].mean(axis=(1, 2)) > pictures[:, :, :, 0].mean(axis=(1, 2))
+        np.testing.assert_array_equal(labels, is_blue.astype(float))  # 1 = human = blue
+        if not shuffle:
+            assert labels.tolist() == [0.0] * 7 + [1.0] * 7
+            assert [p.split("/")[-2] for p in dataset.file_paths] == ["horses"] * 7 + ["humans"] * 7
+    assert dataset.class_names == ["horses", "humans"]
+    subset = data.load_dataset("train", img_size=32, batch_size=100, shuffle=False, per_class=2)
+    assert np.concatenate([y.numpy() for _, y in subset]).reshape(-1).tolist() == [0, 0, 1, 1]
+    assert len(subset.file_paths) == 4
+
+
+def test_vgg16_is_none_with_a_reason_when_the_weights_cannot_be_had(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached weights here
+    monkeypatch.setattr(models, "VGG16_URL", "http://127.0.0.1:9/vgg16.h5")  # nothing listens on port 9
+    assert models.imagenet_vgg16() is None
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("VGG16 skipped") and printed.count("\n") == 0
