@@ -29,6 +29,7 @@ __all__ = [
     "conv2d",
     "max_pool2d",
     "avg_pool2d",
+    "receptive_field",
 ]
 
 
@@ -440,3 +441,32 @@ def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
     counts = _windows(_pad_for(real, pool_hw, stride_hw, padding), pool_hw, stride_hw).sum(axis=(3, 4))
     out = sums / counts
     return out[:, :, 0] if was_2d else out
+
+
+def receptive_field(layers):
+    """Receptive field of one unit at the top of a stack of conv/pool layers.
+
+    Going up the stack, each layer widens the field by ``(k - 1) * jump`` input
+    pixels, where the jump (the distance in input pixels between neighbouring
+    units) is the product of the strides below it.
+
+    Parameters
+    ----------
+    layers : sequence of (kernel_size, stride)
+        From the input upwards.
+
+    Returns
+    -------
+    (int, int)
+        ``(size, jump)``: the field's side in input pixels, and the jump of the top layer.
+
+    Examples
+    --------
+    >>> receptive_field([(3, 1), (2, 2), (3, 1)])
+    (8, 2)
+    """
+    size, jump = 1, 1
+    for kernel, stride in layers:
+        size += (_check_int(kernel, "kernel_size", 1) - 1) * jump
+        jump *= _check_int(stride, "stride", 1)
+    return size, jump

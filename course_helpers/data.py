@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from . import data_mode, images, standin
+from .progress import ProgressBar
 
 __all__ = [
     "CLASS_NAMES",
@@ -96,28 +97,6 @@ def data_dir():
 # ----------------------------------------------------------------------------
 # Verified, atomic download and extraction
 # ----------------------------------------------------------------------------
-class _Progress:
-    """A one-line progress bar on stdout (works in a terminal and in a notebook)."""
-
-    def __init__(self, total, label, width=30):
-        self.total, self.label, self.width = total, label, width
-        self.shown = -1
-
-    def update(self, done):
-        percent = int(100 * done / self.total) if self.total else 0
-        if percent == self.shown:
-            return
-        self.shown = percent
-        filled = self.width * percent // 100
-        sys.stdout.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {percent:3d}% "
-                         f"of {self.total / 1e6:.1f} MB")
-        sys.stdout.flush()
-
-    def close(self):
-        sys.stdout.write("\n")
-        sys.stdout.flush()
-
-
 def _remove(path):
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
@@ -143,7 +122,8 @@ def _download(url, target, expected_size, timeout):
         with urllib.request.urlopen(url, timeout=timeout) as response:
             announced = int(response.headers.get("Content-Length") or 0)
             total = expected_size or announced
-            progress = _Progress(total, f"downloading {PurePosixPath(urllib.parse.urlparse(url).path).name}")
+            progress = ProgressBar(total, f"downloading {PurePosixPath(urllib.parse.urlparse(url).path).name}",
+                                   suffix=f"of {total / 1e6:.1f} MB" if total else "")
             try:
                 while chunk := response.read(_CHUNK):
                     target.write(chunk)

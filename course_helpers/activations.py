@@ -1,0 +1,320 @@
+"""What a trained network computes inside: the feature maps of its layers.
+
+:func:`feature_extractor` builds a model that returns the outputs of chosen
+layers; :func:`plot_feature_maps` draws them, one row per layer;
+:func:`sparsity` measures how many activations are exactly zero.
+"""
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .plotting import _finish
+
+__all__ = [
+    "list_layers",
+    "feature_extractor",
+    "plot_feature_maps",
+    "sparsity",
+    "plot_sparsity",
+    "plot_channel",
+]
+
+_VISUAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+
+
+def _is_model(layer):
+    import keras
+
+    return isinstance(layer, keras.Model)
+
+
+def _all_layers(model):
+    """Every layer, nested models' layers included, in order (input layers left out)."""
+    found = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if _is_model(layer):
+            found += _all_layers(layer)
+        else:
+            found.append(layer)
+    return found
+
+
+def list_layers(model, visual_only=True):
+    """Names of the model's layers, nested models included.
+
+    Parameters
+    ----------
+    model : keras.Model
+    visual_only : bool, optional
+        Only conv and pooling layers (those whose outputs are images). Default True.
+
+    Returns
+    -------
+    list of str
+    """
+    return [layer.name for layer in _all_layers(model)
+            if not visual_only or type(layer).__name__ in _VISUAL_TYPES]
+
+
+def _check_names(model, names):
+    valid = list_layers(model, visual_only=False)
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        raise ValueError(f"the model has no layer named {', '.join(map(repr, unknown))}. Valid names: {valid}.")
+
+
+def _contains(model, names):
+    return any(layer.name in names for layer in _all_layers(model))
+
+
+def _without_activation(layer):
+    """A copy of ``layer`` that shares its weights but skips its activation function."""
+    linear = type(layer).from_config({**layer.get_config(), "activation": None, "name": f"{layer.name}_linear"})
+    linear.build(layer.input.shape)
+    linear.set_weights(layer.get_weights())
+    return linear
+
+
+def _walk(layers, tensor, wanted, captured, linear=()):
+    """Apply ``layers`` in order to ``tensor``, descending into nested models; keep wanted outputs.
+
+    Layers named in ``linear`` are applied without their activation function.
+    """
+    for layer in layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if _is_model(layer) and _contains(layer, wanted):
+            tensor = _walk(layer.layers, tensor, wanted, captured, linear)
+        elif layer.name in linear:
+            tensor = _without_activation(layer)(tensor)
+        else:
+            tensor = layer(tensor)
+        if layer.name in wanted:
+            captured[layer.name] = tensor
+        if len(captured) == len(wanted):
+            break
+    return tensor
+
+
+def _pre_activation_extractor(model, layer_name, input_shape):
+    """Like feature_extractor for one layer, but with the ReLU before the output removed.
+
+    For a conv layer its own activation is skipped; for a pooling layer, the
+    activation of the conv layer feeding it (max pooling and ReLU commute, so
+    nothing else changes). Used to climb gradients that ReLU would zero.
+    """
+    import keras
+
+    chain = _all_layers(model)
+    names = [layer.name for layer in chain]
+    position = names.index(layer_name)
+    linear = {layer_name}
+    if getattr(chain[position], "activation", None) is None and position > 0:
+        linear.add(names[position - 1])
+    inputs = keras.Input(shape=tuple(input_shape))
+    captured = {}
+    _walk(model.layers, inputs, {layer_name}, captured, linear)
+    return keras.Model(inputs, captured[layer_name])
+
+
+def feature_extractor(model, layer_names=None, input_shape=None):
+    """A model that maps ``model``'s input to the outputs of the named layers.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A Sequential model that starts with ``keras.Input``, a functional model,
+        or either of them with a base model nested inside (e.g. a pretrained
+        network used as a layer). Layers inside nested models are found by name.
+    layer_names : sequence of str, optional
+        Default: every conv and pooling layer, in order.
+    input_shape : tuple, optional
+        Build for this input shape instead of the model's, e.g. ``(None, None, 3)``
+        for any image size (possible for the layers up to the first Flatten).
+
+    Returns
+    -------
+    keras.Model
+        Its output is a dict {layer name: feature maps (batch, H, W, C)}, in the
+        order of ``layer_names``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown layer name (the message lists the valid ones), or a
+        nested model that is not a simple chain of layers.
+    """
+    import keras
+
+    if layer_names is None:
+        layer_names = list_layers(model)
+    elif isinstance(layer_names, str):
+        layer_names = [layer_names]
+    layer_names = list(layer_names)
+    if not layer_names:
+        raise ValueError("layer_names is empty: name at least one layer, or leave it out for all conv/pool layers.")
+    _check_names(model, layer_names)
+    top_level = {layer.name for layer in model.layers}
+    if input_shape is None and all(name in top_level for name in layer_names):
+        # The model's own graph holds every output: no rebuilding needed.
+        return keras.Model(model.inputs, {name: model.get_layer(name).output for name in layer_names})
+    if len(model.inputs) != 1:
+        raise ValueError("feature_extractor can reach inside nested models only for a model with one input.")
+    inputs = keras.Input(shape=tuple(input_shape or model.inputs[0].shape[1:]))
+    captured = {}
+    try:
+        _walk(model.layers, inputs, set(layer_names), captured)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"could not rebuild the model as a chain of layers up to {layer_names} ({error}). "
+                         f"Reaching into nested models works when they are simple chains, like VGG16.") from None
+    return keras.Model(inputs, {name: captured[name] for name in layer_names})
+
+
+def _standardize(channel):
+    """Zero mean and unit spread, guarded: a constant channel stays all zeros."""
+    spread = channel.std()
+    if spread < 1e-6:
+        return np.zeros_like(channel), True
+    return (channel - channel.mean()) / spread, False
+
+
+def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
+    """Feature maps of one image, one row per layer, each row labelled with its own layer.
+
+    Each channel is standardized on its own (mean 0, spread 1), so weak and
+    strong channels are equally visible. A channel that is constant (usually
+    all zeros after ReLU: "dead" for this image) is drawn hatched and marked.
+
+    Parameters
+    ----------
+    maps : dict of str -> array, each (1, H, W, C) or (H, W, C)
+        What :func:`feature_extractor` returns for one image.
+    image : array_like, shape (H, W, 3), optional
+        The input, shown at the start of the first row.
+    max_channels : int, optional
+        Channels shown per layer (the first ones). Default 8.
+    size : float, optional
+        Side of each panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not maps:
+        raise ValueError("maps is empty: pass the dict a feature extractor returns.")
+    arrays = {}
+    for name, value in maps.items():
+        array = np.asarray(value)
+        if array.ndim == 4:
+            if array.shape[0] != 1:
+                raise ValueError(f"{name!r} holds a batch of {array.shape[0]} images; pass the maps of one image.")
+            array = array[0]
+        if array.ndim != 3:
+            raise ValueError(f"{name!r} must be (H, W, C) feature maps; got shape {array.shape}.")
+        arrays[name] = array
+    columns = max_channels + 1
+    fig, axes = plt.subplots(len(arrays), columns, figsize=(size * columns, size * len(arrays) + 0.3),
+                             squeeze=False, constrained_layout=True)
+    colormap = matplotlib.colormaps["viridis"]
+    for row, (name, array) in enumerate(arrays.items()):
+        label_ax = axes[row, 0]
+        if row == 0 and image is not None:
+            label_ax.imshow(np.clip(np.asarray(image), 0, 1))
+            label_ax.set_title("input", fontsize=8)
+        label_ax.set_xticks([])
+        label_ax.set_yticks([])
+        label_ax.set_ylabel(f"{name}\n{array.shape[0]}x{array.shape[1]}x{array.shape[2]}", fontsize=8,
+                            rotation=0, ha="right", va="center")
+        if not (row == 0 and image is not None):
+            for spine in label_ax.spines.values():
+                spine.set_visible(False)
+        for column in range(max_channels):
+            ax = axes[row, column + 1]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if column >= array.shape[2]:
+                ax.axis("off")
+                continue
+            shown, dead = _standardize(array[:, :, column].astype(float))
+            ax.imshow(shown, cmap=colormap, vmin=-2.5, vmax=2.5)
+            if dead:
+                ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), array.shape[1], array.shape[0], fill=False,
+                                                          hatch="///", edgecolor="0.6", linewidth=0))
+                ax.text(0.5, 0.5, "dead", transform=ax.transAxes, ha="center", va="center", fontsize=7,
+                        color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
+            if row == 0:
+                ax.set_title(f"ch {column}", fontsize=8)
+    return _finish(fig)
+
+
+def sparsity(maps):
+    """The fraction of activations that are exactly zero, per layer.
+
+    Parameters
+    ----------
+    maps : dict of str -> array
+        Feature maps per layer, any shape (e.g. (N, H, W, C) for N images).
+
+    Returns
+    -------
+    dict of str -> float
+        In [0, 1], in the order of ``maps``.
+    """
+    return {name: float(np.mean(np.asarray(value) == 0)) for name, value in maps.items()}
+
+
+def plot_sparsity(fractions, title="fraction of zero activations by depth"):
+    """Sparsity (from :func:`sparsity`) against depth, one point per layer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names, values = list(fractions), [100 * v for v in fractions.values()]
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.6 * len(names)), 3.2), constrained_layout=True)
+    ax.plot(range(len(names)), values, "o-")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_ylabel("zero activations (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    return _finish(fig)
+
+
+def plot_channel(maps, layer, channel, image=None):
+    """One channel of one layer, large, next to the input.
+
+    Parameters
+    ----------
+    maps : dict of str -> array (1, H, W, C) or (H, W, C)
+    layer : str
+    channel : int
+    image : array_like (H, W, 3), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if layer not in maps:
+        raise ValueError(f"no maps for layer {layer!r}; there are maps for {list(maps)}.")
+    array = np.asarray(maps[layer])
+    array = array[0] if array.ndim == 4 else array
+    if not 0 <= channel < array.shape[2]:
+        raise ValueError(f"{layer} has channels 0 to {array.shape[2] - 1}; got {channel}.")
+    panels = 2 if image is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels + 0.6, 3.2), squeeze=False, constrained_layout=True)
+    if image is not None:
+        axes[0, 0].imshow(np.clip(np.asarray(image), 0, 1))
+        axes[0, 0].set_title("input", fontsize=10)
+    values = array[:, :, channel]
+    drawn = axes[0, -1].imshow(values, cmap="viridis")
+    fig.colorbar(drawn, ax=axes[0, -1], shrink=0.8)
+    zero = float(np.mean(values == 0))
+    axes[0, -1].set_title(f"{layer}, channel {channel}: {values.shape[0]}x{values.shape[1]}, {zero:.0%} zeros",
+                          fontsize=10)
+    for ax in axes[0]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _finish(fig)

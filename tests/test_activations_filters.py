@@ -1,0 +1,171 @@
+"""course_helpers.activations and course_helpers.filters, on small models built here."""
+import numpy as np
+import pytest
+import keras
+import tensorflow as tf
+
+from course_helpers import activations, filters
+
+
+def small_cnn(seed=0):
+    """A tiny classifier shaped like the course's: conv/pool blocks, flatten, dense, sigmoid."""
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input(shape=(40, 40, 3)),
+        keras.layers.Conv2D(4, 3, activation="relu", name="c1"),
+        keras.layers.MaxPooling2D(2, name="p1"),
+        keras.layers.Conv2D(6, 3, activation="relu", name="c2"),
+        keras.layers.MaxPooling2D(2, name="p2"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+
+
+def nested_cnn(seed=0):
+    """The same kind of network with its conv stack as a nested (functional) base model."""
+    keras.utils.set_random_seed(seed)
+    base_input = keras.Input(shape=(40, 40, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="b1")(base_input)
+    x = keras.layers.MaxPooling2D(2, name="bp1")(x)
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="b2")(x)
+    base = keras.Model(base_input, x, name="base")
+    inputs = keras.Input(shape=(40, 40, 3))
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="out")(keras.layers.Flatten()(base(inputs)))
+    return keras.Model(inputs, outputs), base
+
+
+IMAGES = np.random.default_rng(0).random((2, 40, 40, 3)).astype("float32")
+
+
+# ----------------------------------------------------------------------------
+# feature_extractor, sparsity, plots
+# ----------------------------------------------------------------------------
+def test_outputs_equal_the_layers_computed_by_hand():
+    model = small_cnn()
+    maps = activations.feature_extractor(model).predict(IMAGES, verbose=0)
+    assert list(maps) == ["c1", "p1", "c2", "p2"]  # every conv and pooling layer, in order
+    c1 = model.get_layer("c1")
+    by_hand = np.maximum(tf.nn.conv2d(IMAGES, c1.kernel, 1, "VALID").numpy() + c1.bias.numpy(), 0)
+    np.testing.assert_allclose(maps["c1"], by_hand, atol=1e-5)
+    np.testing.assert_allclose(maps["p1"], tf.nn.max_pool2d(by_hand, 2, 2, "VALID").numpy(), atol=1e-6)
+    p1 = maps["p1"]
+    c2 = model.get_layer("c2")
+    np.testing.assert_allclose(maps["c2"], np.maximum(tf.nn.conv2d(p1, c2.kernel, 1, "VALID").numpy()
+                                                      + c2.bias.numpy(), 0), atol=1e-5)
+
+
+def test_chosen_layers_come_back_in_the_order_asked():
+    model = small_cnn()
+    maps = activations.feature_extractor(model, ["p2", "c1"]).predict(IMAGES, verbose=0)
+    assert list(maps) == ["p2", "c1"] and maps["p2"].shape == (2, 8, 8, 6)
+
+
+def test_nested_base_models_are_reached_by_layer_name():
+    model, base = nested_cnn()
+    assert activations.list_layers(model) == ["b1", "bp1", "b2"]
+    maps = activations.feature_extractor(model).predict(IMAGES, verbose=0)
+    reference = keras.Model(base.inputs, base.get_layer("b2").output).predict(IMAGES, verbose=0)
+    np.testing.assert_allclose(maps["b2"], reference, atol=1e-6)
+
+
+def test_an_unknown_layer_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"no layer named 'conv9'.*'c1', 'p1', 'c2', 'p2', 'flat', 'out'"):
+        activations.feature_extractor(small_cnn(), ["conv9"])
+
+
+def test_sparsity_counts_exact_zeros():
+    fractions = activations.sparsity({"a": np.array([0.0, 1.0, 0.0, 2.0]), "b": np.zeros((2, 3))})
+    assert fractions == {"a": 0.5, "b": 1.0}
+
+
+def test_feature_map_grid_labels_each_row_with_its_own_layer_and_marks_dead_channels():
+    maps = {"first": np.random.default_rng(0).random((1, 6, 6, 3)), "second": np.zeros((1, 3, 3, 2))}
+    fig = activations.plot_feature_maps(maps, image=np.zeros((12, 12, 3)), max_channels=3)
+    labels = [ax.get_ylabel() for ax in fig.axes[::4]]  # first column of each row
+    assert labels == ["first\n6x6x3", "second\n3x3x2"]
+    dead_marks = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert dead_marks == ["dead", "dead"]
+    with pytest.raises(ValueError, match="batch of 2"):
+        activations.plot_feature_maps({"x": np.zeros((2, 4, 4, 1))})
+
+
+def test_plot_channel_checks_the_channel():
+    maps = {"c1": np.zeros((1, 5, 5, 4))}
+    assert "c1, channel 3" in activations.plot_channel(maps, "c1", 3).axes[0].get_title()
+    with pytest.raises(ValueError, match="channels 0 to 3"):
+        activations.plot_channel(maps, "c1", 4)
+
+
+# ----------------------------------------------------------------------------
+# maximize
+# ----------------------------------------------------------------------------
+def test_the_objective_rises_over_the_steps():
+    model = small_cnn()
+    starts = [filters.maximize(model, "c2", [0, 3, 5], steps=steps, progress=False)[1] for steps in (1, 10, 40)]
+    assert np.all(starts[1] > starts[0]) and np.all(starts[2] > starts[1])
+
+
+def test_a_linear_filter_is_maximized_by_an_image_shaped_like_its_kernel():
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input(shape=(None, None, 3)), keras.layers.Conv2D(1, 3, use_bias=False, name="lin")])
+    kernel = model.get_layer("lin").kernel.numpy()[:, :, :, 0]
+    images, final = filters.maximize(model, "lin", [0], image_size=3, steps=200, learning_rate=0.01, l2=5.0,
+                                     progress=False)
+    direction = images[0] - 0.5
+    cosine = np.sum(direction * kernel) / (np.linalg.norm(direction) * np.linalg.norm(kernel))
+    assert cosine >= 0.9
+    assert final[0] > 0
+
+
+def test_the_same_seed_gives_the_same_images():
+    model = small_cnn()
+    first = filters.maximize(model, "c1", [0, 1], steps=5, jitter=2, blur_every=2, seed=3, progress=False)
+    again = filters.maximize(model, "c1", [0, 1], steps=5, jitter=2, blur_every=2, seed=3, progress=False)
+    other = filters.maximize(model, "c1", [0, 1], steps=5, jitter=2, blur_every=2, seed=4, progress=False)
+    np.testing.assert_array_equal(first[0], again[0])
+    assert not np.array_equal(first[0], other[0])
+    assert first[0].dtype == np.float32 and first[0].min() >= 0 and first[0].max() <= 1
+
+
+def test_nested_models_and_the_output_layer_work():
+    model, _ = nested_cnn()
+    images, final = filters.maximize(model, "b2", [1, 2], steps=5, progress=False)
+    assert images.shape[0] == 2 and final.shape == (2,)
+    images, logits = filters.maximize(model, "out", [0, 1], steps=30, progress=False)
+    assert images.shape == (2, 40, 40, 3)
+    probability_human = model.predict(images, verbose=0).ravel()
+    assert probability_human[1] > probability_human[0]  # class 1 pushed towards "human", class 0 towards "horse"
+    assert np.all(logits > 0)  # the signed logit was raised for both
+
+
+def test_regularizers_do_what_they_say():
+    model = small_cnn()
+    plain, _ = filters.maximize(model, "c2", [0, 1, 2], steps=40, progress=False)
+    smooth, _ = filters.maximize(model, "c2", [0, 1, 2], steps=40, tv=2.0, progress=False)
+    grey, _ = filters.maximize(model, "c2", [0, 1, 2], steps=40, l2=20.0, progress=False)
+    assert np.all(filters.total_variation(smooth).numpy() < filters.total_variation(plain).numpy())
+    assert np.abs(grey - 0.5).mean() < np.abs(plain - 0.5).mean()
+
+
+@pytest.mark.parametrize(
+    "arguments, error, words",
+    [
+        (("c9", [0]), ValueError, "no layer named 'c9'"),
+        (("c2", [6]), ValueError, "filters 0 to 5"),
+        (("out", [2]), ValueError, "0 (horse) or 1 (human)"),
+        (("c2", "zero"), TypeError, "list of ints"),
+        (("c2", []), ValueError, "empty"),
+    ],
+)
+def test_bad_layers_and_indices_give_clear_errors(arguments, error, words):
+    with pytest.raises(error) as info:
+        filters.maximize(small_cnn(), *arguments, steps=1, progress=False)
+    assert words in str(info.value)
+
+
+def test_plot_kernels_needs_an_rgb_layer():
+    model = small_cnn()
+    fig = filters.plot_kernels(model.get_layer("c1"))
+    assert len(fig.axes) == 2 * 4
+    with pytest.raises(ValueError, match="4 input channels"):
+        filters.plot_kernels(model.get_layer("c2"))
