@@ -89,10 +89,11 @@ def _chain_kernels_and_strides(model, layer_name):
 
 
 def _auto_canvas(model, layer_name, input_side):
-    """A square canvas about three receptive fields wide: big enough for the pattern
-    to repeat, small enough to be fast. Never larger than the model's input."""
+    """A square canvas about two receptive fields wide (at least 40 px): big enough
+    for the pattern to repeat, small enough to be fast. Never larger than the
+    model's input."""
     field, _ = conv.receptive_field(_chain_kernels_and_strides(model, layer_name) or [(1, 1)])
-    side = int(np.ceil(max(48, 3 * field) / 8) * 8)
+    side = int(np.ceil(max(40, 2 * field) / 8) * 8)
     return min(side, input_side)
 
 
@@ -232,8 +233,8 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
     learning_rate : float, optional
         Adam's step size, in pixel values (0 to 1). Default 0.05.
     image_size : int or (int, int), optional
-        The canvas. Default: about three receptive fields of the layer (at
-        least 48, at most the model's input). The output layer always uses the
+        The canvas. Default: about two receptive fields of the layer (at
+        least 40 px, at most the model's input). The output layer always uses the
         model's input size.
     jitter : int, optional
         Shift the image by up to this many pixels, at random, at every step.
@@ -269,29 +270,42 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
     generator = tf.random.Generator.from_seed(seed)
     pixels = tf.Variable(generator.uniform((len(indices), height, width, 3), 0.4, 0.6))
     optimizer = keras.optimizers.Adam(learning_rate)
-    l2_weight, tv_weight = tf.constant(float(l2)), tf.constant(float(tv))
+    optimizer.build([pixels])  # its state now exists, so tracing the step below is quicker
+    # Terms that are switched off are left out of the traced graph altogether.
+    use_jitter, use_blur, use_l2, use_tv = jitter > 0, blur_every > 0, l2 > 0, tv > 0
+
+    def step(number):
+        with tf.GradientTape() as tape:
+            if use_jitter:
+                shift = generator.uniform((2,), -jitter, jitter + 1, dtype=tf.int32)
+                seen = tf.roll(pixels, shift, axis=[1, 2])
+            else:
+                seen = pixels
+            loss = -tf.reduce_sum(objective.surrogate(seen))
+            if use_l2:
+                loss += l2 * tf.reduce_sum(tf.reduce_mean(tf.square(pixels - 0.5), axis=(1, 2, 3)))
+            if use_tv:
+                loss += tv * tf.reduce_sum(total_variation(pixels))
+        optimizer.apply_gradients([(tape.gradient(loss, pixels), pixels)])
+        if use_blur:
+            blur_now = tf.equal(tf.math.floormod(number, blur_every), 0)
+            pixels.assign(tf.cond(blur_now, lambda: _blur(pixels), lambda: tf.identity(pixels)))
+        pixels.assign(tf.clip_by_value(pixels, 0.0, 1.0))
 
     @tf.function
-    def step(shift, blur_now):
-        with tf.GradientTape() as tape:
-            seen = tf.roll(pixels, shift, axis=[1, 2])
-            gain = objective.surrogate(seen)
-            penalty = (l2_weight * tf.reduce_mean(tf.square(pixels - 0.5), axis=(1, 2, 3))
-                       + tv_weight * total_variation(pixels))
-            loss = -tf.reduce_sum(gain - penalty)
-        optimizer.apply_gradients([(tape.gradient(loss, pixels), pixels)])
-        pixels.assign(tf.cond(blur_now, lambda: _blur(pixels), lambda: tf.identity(pixels)))
-        pixels.assign(tf.clip_by_value(pixels, 0.0, 1.0))
-        return gain
+    def run(first, last):
+        # Several steps per call: the Python loop below only updates the progress bar.
+        for number in tf.range(first, last):
+            step(number)
 
+    chunk = max(1, steps // 10)
     what = f"{len(indices)} filter{'s' if len(indices) != 1 else ''} of {layer_name}"
     bar = ProgressBar(steps, f"maximizing {what}") if progress else None
-    for number in range(1, steps + 1):
-        shift = (generator.uniform((2,), -jitter, jitter + 1, dtype=tf.int32) if jitter
-                 else tf.zeros((2,), tf.int32))
-        step(shift, tf.constant(bool(blur_every) and number % max(blur_every, 1) == 0))
+    for first in range(1, steps + 1, chunk):
+        last = min(first + chunk, steps + 1)
+        run(tf.constant(first), tf.constant(last))
         if bar:
-            bar.update(number)
+            bar.update(last - 1)
     if bar:
         bar.close()
     final = objective(tf.convert_to_tensor(pixels))
