@@ -73,7 +73,7 @@ def best_of(runs, function):
 
 def score(model, layer_name, images, filter_indices):
     """Mean activation after ReLU, border left out, each image at its own size."""
-    extractor = activations.feature_extractor(model, [layer_name], input_shape=images.shape[1:])
+    extractor = activations.feature_extractor(model, [layer_name], image_shape=images.shape[1:])
     return float(np.mean(filters.mean_activation(extractor(images)[layer_name], filter_indices)))
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "feature_extractor",
     "plot_feature_maps",
     "sparsity",
+    "plot_by_depth",
     "plot_sparsity",
     "plot_channel",
 ]
@@ -98,7 +99,7 @@ def _walk(layers, tensor, wanted, captured, linear=()):
     return tensor
 
 
-def _pre_activation_extractor(model, layer_name, input_shape):
+def _pre_activation_extractor(model, layer_name, image_shape):
     """Like feature_extractor for one layer, but with the ReLU before the output removed.
 
     For a conv layer its own activation is skipped; for a pooling layer, the
@@ -113,13 +114,13 @@ def _pre_activation_extractor(model, layer_name, input_shape):
     linear = {layer_name}
     if getattr(chain[position], "activation", None) is None and position > 0:
         linear.add(names[position - 1])
-    inputs = keras.Input(shape=tuple(input_shape))
+    inputs = keras.Input(shape=tuple(image_shape))
     captured = {}
     _walk(model.layers, inputs, {layer_name}, captured, linear)
     return keras.Model(inputs, captured[layer_name])
 
 
-def feature_extractor(model, layer_names=None, input_shape=None):
+def feature_extractor(model, layer_names=None, image_shape=None):
     """A model that maps ``model``'s input to the outputs of the named layers.
 
     Parameters
@@ -130,7 +131,7 @@ def feature_extractor(model, layer_names=None, input_shape=None):
         network used as a layer). Layers inside nested models are found by name.
     layer_names : sequence of str, optional
         Default: every conv and pooling layer, in order.
-    input_shape : tuple, optional
+    image_shape : tuple, optional
         Build for this input shape instead of the model's, e.g. ``(None, None, 3)``
         for any image size (possible for the layers up to the first Flatten).
 
@@ -157,12 +158,13 @@ def feature_extractor(model, layer_names=None, input_shape=None):
         raise ValueError("layer_names is empty: name at least one layer, or leave it out for all conv/pool layers.")
     _check_names(model, layer_names)
     top_level = {layer.name for layer in model.layers}
-    if input_shape is None and all(name in top_level for name in layer_names):
+    if image_shape is None and all(name in top_level for name in layer_names):
         # The model's own graph holds every output: no rebuilding needed.
-        return keras.Model(model.inputs, {name: model.get_layer(name).output for name in layer_names})
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a lone tensor, not a list of one
+        return keras.Model(inputs, {name: model.get_layer(name).output for name in layer_names})
     if len(model.inputs) != 1:
         raise ValueError("feature_extractor can reach inside nested models only for a model with one input.")
-    inputs = keras.Input(shape=tuple(input_shape or model.inputs[0].shape[1:]))
+    inputs = keras.Input(shape=tuple(image_shape or model.inputs[0].shape[1:]))
     captured = {}
     try:
         _walk(model.layers, inputs, set(layer_names), captured)
@@ -265,22 +267,39 @@ def sparsity(maps):
     return {name: float(np.mean(np.asarray(value) == 0)) for name, value in maps.items()}
 
 
-def plot_sparsity(fractions, title="fraction of zero activations by depth"):
-    """Sparsity (from :func:`sparsity`) against depth, one point per layer.
+def plot_by_depth(values, ylabel, title=None, percent=True):
+    """One number per layer (e.g. sparsity), against depth: layers in order along x.
+
+    Parameters
+    ----------
+    values : dict of str -> float
+        Layer name -> value, shallow to deep.
+    ylabel : str
+    title : str, optional
+    percent : bool, optional
+        Values are fractions: show them as 0-100 %. Default True.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    names, values = list(fractions), [100 * v for v in fractions.values()]
+    names = list(values)
+    shown = [100 * v for v in values.values()] if percent else list(values.values())
     fig, ax = plt.subplots(figsize=(max(4.5, 0.6 * len(names)), 3.2), constrained_layout=True)
-    ax.plot(range(len(names)), values, "o-")
+    ax.plot(range(len(names)), shown, "o-")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-    ax.set_ylabel("zero activations (%)")
-    ax.set_ylim(0, 100)
+    ax.set_ylabel(ylabel)
+    if percent:
+        ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
-    ax.set_title(title, fontsize=10)
+    if title:
+        ax.set_title(title, fontsize=10)
     return _finish(fig)
+
+
+def plot_sparsity(fractions):
+    """Sparsity (from :func:`sparsity`) against depth. Returns a Figure."""
+    return plot_by_depth(fractions, "zero activations (%)", "fraction of zero activations by depth")
 
 
 def plot_channel(maps, layer, channel, image=None):

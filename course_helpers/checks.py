@@ -19,6 +19,14 @@ Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
 :func:`check_unsafe_augmentation`.
+
+Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
+:func:`check_zero_fraction`, :func:`check_dead_channels`,
+:func:`check_zeros_cause`.
+
+Notebook 06 (filter visualization): :func:`check_ascent_step`,
+:func:`check_total_variation`, :func:`check_receptive_layer`,
+:func:`check_smoothness_regularizer`.
 """
 import numbers
 
@@ -47,6 +55,14 @@ __all__ = [
     "EXAMPLE_CONFUSION",
     "check_accuracy_from_confusion",
     "check_unsafe_augmentation",
+    "check_conv3_shape",
+    "check_zero_fraction",
+    "check_dead_channels",
+    "check_zeros_cause",
+    "check_ascent_step",
+    "check_total_variation",
+    "check_receptive_layer",
+    "check_smoothness_regularizer",
 ]
 
 PASS = "✅ Correct."
@@ -578,3 +594,217 @@ def check_unsafe_augmentation(answer):
     else:
         _verdict(False, f"a little {choices[letter]} happens in real photos all the time. Which change would give "
                         f"pictures you will never meet?")
+
+
+# ----------------------------------------------------------------------------
+# Notebook 05: intermediate activations
+# ----------------------------------------------------------------------------
+def check_conv3_shape(answer):
+    """Exercise: the shape of conv3's output for one 150x150 image, (height, width, channels)."""
+    if _contains_none(answer):
+        _verdict(False, "replace each None with a number: (height, width, channels).")
+        return
+    try:
+        shape = tuple(int(v) for v in answer)
+    except (TypeError, ValueError):
+        _verdict(False, f"answer with a tuple (height, width, channels); got {answer!r}.")
+        return
+    side = 150
+    for _ in range(2):
+        side = conv.output_size(conv.output_size(side, 3), 2, 2)
+    side = conv.output_size(side, 3)
+    if shape == (side, side, 64):
+        _verdict(True, "150 -> 148 -> 74 -> 72 -> 36 -> 34, with one channel per filter of conv3.")
+    elif len(shape) != 3:
+        _verdict(False, "one image's feature maps have 3 numbers: height, width and channels (no batch axis).")
+    elif shape[2] != 64:
+        _verdict(False, "the number of channels is the number of filters in conv3; check the model summary.")
+    elif shape[:2] == (17, 17):
+        _verdict(False, "that is after pool3. conv3's output comes just before that pooling.")
+    else:
+        _verdict(False, "follow the side length: each 3x3 conv takes 2 pixels off, each 2x2 pool halves it.")
+
+
+@_function_checker
+def check_zero_fraction(zero_fraction):
+    """Exercise: ``zero_fraction(maps)``: the fraction of entries of an array that are exactly 0."""
+    rng = np.random.default_rng(5)
+    cases = [np.maximum(rng.normal(size=(2, 6, 6, 3)), 0), np.zeros((3, 4)), np.array([1.0, -2.0, 0.0, 0.0])]
+    for maps in cases:
+        expected = float(np.mean(maps == 0))
+        result, error = _call(zero_fraction, maps.copy())
+        if error:
+            _verdict(False, f"on an array of shape {maps.shape}, {error}.")
+            return
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            _verdict(False, f"return one number (a fraction), not {type(result).__name__}.")
+            return
+        if abs(value - expected) < 1e-9:
+            continue
+        if abs(value - (maps == 0).sum()) < 1e-9:
+            _verdict(False, "that is the number of zeros; divide by the number of entries (maps.size).")
+        elif abs(value - float(np.mean(maps <= 0))) < 1e-9:
+            _verdict(False, "count only entries that are exactly 0: a negative number is not a zero.")
+        elif abs(value - (1 - expected)) < 1e-9:
+            _verdict(False, "that is the fraction of non-zero entries.")
+        else:
+            _verdict(False, "compare the array with 0 (maps == 0) and take the mean of the result.")
+        return
+    _verdict(True, "np.mean(maps == 0) does it in one line: True counts as 1.")
+
+
+@_function_checker
+def check_dead_channels(dead_channels):
+    """Exercise: ``dead_channels(maps)``: the channels of (N, H, W, C) maps that are 0 for every image and position."""
+    rng = np.random.default_rng(6)
+    maps = np.maximum(rng.normal(size=(4, 5, 5, 6)), 0)
+    maps[..., [1, 4]] = 0
+    maps[0, :, :, 3] = 0  # silent on one image only: not dead
+    result, error = _call(dead_channels, maps.copy())
+    if error:
+        _verdict(False, f"on maps of shape {maps.shape}, {error}.")
+        return
+    try:
+        found = sorted(int(c) for c in np.asarray(result).reshape(-1))
+    except (TypeError, ValueError):
+        _verdict(False, f"return the channel numbers (a list or array of ints), not {type(result).__name__}.")
+        return
+    if found == [1, 4]:
+        _verdict(True, "np.flatnonzero(np.all(maps == 0, axis=(0, 1, 2))) finds them.")
+    elif found == [1, 3, 4]:
+        _verdict(False, "channel 3 is silent on one image only. Dead means 0 for every image, at every position.")
+    elif len(found) == maps.shape[-1] or found == list(range(0, 6)):
+        _verdict(False, "return only the dead channels' numbers, not one entry per channel.")
+    else:
+        _verdict(False, "a channel is dead when all of maps[..., c] is 0; check every channel c.")
+
+
+def check_zeros_cause(answer):
+    """Exercise: why are the conv layers' outputs full of exact zeros?"""
+    choices = {"a": "the zero padding", "b": "the ReLU activation", "c": "max pooling", "d": "float rounding"}
+    if answer is None:
+        _verdict(False, "replace None with one letter: 'a', 'b', 'c' or 'd'.")
+        return
+    if not isinstance(answer, str) or answer.strip().lower() not in choices:
+        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
+        return
+    letter = answer.strip().lower()
+    if letter == "b":
+        _verdict(True, "ReLU outputs max(0, x): every negative response becomes exactly 0.")
+    elif letter == "a":
+        _verdict(False, "these conv layers use 'valid' padding: no zeros are added at all.")
+    elif letter == "c":
+        _verdict(False, "max pooling only picks values; it cannot create a zero that was not there. Where do the "
+                        "zeros come from in the first place?")
+    else:
+        _verdict(False, "rounding would give tiny numbers, not exact zeros in 40 % of the outputs.")
+
+
+# ----------------------------------------------------------------------------
+# Notebook 06: filter visualization
+# ----------------------------------------------------------------------------
+def _reference_ascent(image, gradient, learning_rate):
+    return np.clip(image + learning_rate * gradient / (np.linalg.norm(gradient) + 1e-8), 0, 1)
+
+
+@_function_checker
+def check_ascent_step(ascent_step):
+    """Exercise: ``ascent_step(image, gradient, learning_rate)``, one step of normalized gradient ascent."""
+    rng = np.random.default_rng(7)
+    image = rng.uniform(0.3, 0.7, size=(6, 6, 3))
+    gradient = rng.normal(size=(6, 6, 3)) * 50
+    expected = _reference_ascent(image, gradient, 2.0)
+    result, error = _call(ascent_step, image.copy(), gradient.copy(), 2.0)
+    if error:
+        _verdict(False, f"{error}.")
+        return
+    result = _as_number_array(result, "Your function's result")
+    if result is None:
+        return
+    if result.shape != image.shape:
+        _verdict(False, f"return an image of the same shape as the input, {image.shape}; got {result.shape}.")
+    elif np.allclose(result, expected, atol=1e-6):
+        _verdict(True, "Up the gradient, a step of fixed length, and back into the valid pixel range.")
+    elif np.allclose(result, _reference_ascent(image, -gradient, 2.0), atol=1e-6):
+        _verdict(False, "that step goes downhill. To increase the activation, add the gradient.")
+    elif np.allclose(result, np.clip(image + 2.0 * gradient, 0, 1), atol=1e-6):
+        _verdict(False, "divide the gradient by its length (np.linalg.norm) first, so the step size does not "
+                        "depend on how large the gradient happens to be.")
+    elif np.allclose(result, image + 2.0 * gradient / (np.linalg.norm(gradient) + 1e-8), atol=1e-6):
+        _verdict(False, "keep the pixels in [0, 1] with np.clip after the step.")
+    else:
+        _verdict(False, "new image = clip(image + learning_rate * gradient / norm(gradient), 0, 1).")
+
+
+@_function_checker
+def check_total_variation(total_variation):
+    """Exercise: ``total_variation(image)`` for an (H, W, 3) image: mean |vertical| + mean |horizontal| difference."""
+    rng = np.random.default_rng(8)
+    for image in [rng.random((5, 7, 3)), np.tile(np.linspace(0, 1, 6), (4, 1))[:, :, None].repeat(3, axis=2)]:
+        down = np.abs(np.diff(image, axis=0)).mean()
+        right = np.abs(np.diff(image, axis=1)).mean()
+        result, error = _call(total_variation, image.copy())
+        if error:
+            _verdict(False, f"on an image of shape {image.shape}, {error}.")
+            return
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            _verdict(False, f"return one number, not {type(result).__name__}.")
+            return
+        if abs(value - (down + right)) < 1e-9:
+            continue
+        if abs(value - down) < 1e-9 or abs(value - right) < 1e-9:
+            _verdict(False, "add both directions: differences between vertical neighbours and between horizontal ones.")
+        elif abs(value - (np.diff(image, axis=0).mean() + np.diff(image, axis=1).mean())) < 1e-9:
+            _verdict(False, "take the absolute value of each difference, or ups and downs cancel out.")
+        else:
+            _verdict(False, "np.diff(image, axis=0) gives the vertical differences; take their absolute mean, "
+                            "and the same along axis=1.")
+        return
+    _verdict(True, "Flat images score 0, noisy ones score high: that is what the penalty discourages.")
+
+
+def check_receptive_layer(answer):
+    """Exercise: which conv layer's units see 38x38 input pixels?"""
+    if answer is None:
+        _verdict(False, "replace None with a layer name in quotes, like 'conv2'.")
+        return
+    if not isinstance(answer, str) or answer.strip().lower() not in {f"conv{i}" for i in range(1, 6)}:
+        _verdict(False, f"answer with one of 'conv1' to 'conv5'; got {answer!r}.")
+        return
+    sizes, stack = {}, []
+    for block in range(1, 6):
+        stack.append((3, 1))
+        sizes[f"conv{block}"] = conv.receptive_field(stack)[0]
+        stack.append((2, 2))
+    chosen = answer.strip().lower()
+    if sizes[chosen] == 38:
+        _verdict(True, "3, 8, 18, 38, 78: each block's field grows by (3 - 1) times a jump that doubles.")
+    elif sizes[chosen] < 38:
+        _verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: go deeper.")
+    else:
+        _verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: that is too deep.")
+
+
+def check_smoothness_regularizer(answer):
+    """Exercise: which regularizer penalizes differences between neighbouring pixels directly?"""
+    choices = {"a": "jitter", "b": "blur", "c": "L2", "d": "total variation"}
+    if answer is None:
+        _verdict(False, "replace None with one letter: 'a', 'b', 'c' or 'd'.")
+        return
+    if not isinstance(answer, str) or answer.strip().lower() not in choices:
+        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
+        return
+    letter = answer.strip().lower()
+    if letter == "d":
+        _verdict(True, "Total variation adds the neighbour differences to the loss, so the ascent avoids them.")
+    elif letter == "b":
+        _verdict(False, "blurring smooths the image, but it is an operation applied now and then, not a "
+                        "penalty in the objective.")
+    elif letter == "c":
+        _verdict(False, "L2 pulls every pixel towards grey on its own; it does not compare neighbours.")
+    else:
+        _verdict(False, "jitter moves the whole image around; no pixel is compared with its neighbour.")

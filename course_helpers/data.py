@@ -491,8 +491,8 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     -------
     tf.data.Dataset
         Batches of (images float32 (B, img_size, img_size, 3), labels float32 (B, 1)),
-        with extra attributes ``file_paths`` (in order, when not shuffled) and
-        ``class_names``.
+        with extra attributes ``file_paths`` (in order, when not shuffled),
+        ``class_names`` and ``source`` ("real" or "standin").
     """
     import keras
     import tensorflow as tf
@@ -529,4 +529,5 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     pipeline = pipeline.prefetch(tf.data.AUTOTUNE)
     pipeline.file_paths = file_paths
     pipeline.class_names = list(CLASS_NAMES)
+    pipeline.source = source_of(folder)
     return pipeline

@@ -185,7 +185,7 @@ def _objective(model, layer_name, indices, image_size):
     else:
         canvas = tuple(int(s) for s in np.broadcast_to(image_size, 2))
     try:
-        extractor = activations.feature_extractor(model, [layer_name], input_shape=canvas + (3,))
+        extractor = activations.feature_extractor(model, [layer_name], image_shape=canvas + (3,))
         climbable = activations._pre_activation_extractor(model, layer_name, canvas + (3,))
     except ValueError:
         if canvas != input_side:
@@ -299,7 +299,9 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
             step(number)
 
     chunk = max(1, steps // 10)
-    what = f"{len(indices)} filter{'s' if len(indices) != 1 else ''} of {layer_name}"
+    kind = "class" if objective.surrogate is objective else "filter"
+    what = f"{len(indices)} {kind}{'es' if kind == 'class' and len(indices) != 1 else 's' if len(indices) != 1 else ''}"
+    what += f" of {layer_name}"
     bar = ProgressBar(steps, f"maximizing {what}") if progress else None
     for first in range(1, steps + 1, chunk):
         last = min(first + chunk, steps + 1)

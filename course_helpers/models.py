@@ -7,6 +7,7 @@ same recipe), so each of them also runs on its own.
 """
 import os
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -191,9 +192,10 @@ def imagenet_vgg16(include_top=True):
     name = VGG16_WEIGHTS if include_top else VGG16_WEIGHTS.replace(".h5", "_notop.h5")
     cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / name
     if not cached.is_file():
-        reason = data.unreachable(VGG16_URL)
-        if reason:
-            print(f"VGG16 skipped: its ImageNet weights are not cached here and {reason}.")
+        if data.unreachable(VGG16_URL):
+            host = urllib.parse.urlparse(VGG16_URL).hostname
+            print(f"VGG16 skipped: its ImageNet weights are not cached here, and {host} cannot be reached "
+                  f"(no network?).")
             return None
     try:
         return keras.applications.VGG16(weights="imagenet", include_top=include_top)

@@ -15,9 +15,10 @@ import ipywidgets as widgets
 
 import numpy as np
 
-from . import conv, images, plotting
+from . import activations, conv, images, plotting
 
-__all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground", "uploaded_files", "image_classifier"]
+__all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground", "uploaded_files", "image_classifier",
+           "activation_browser"]
 
 
 class Explorer(widgets.VBox):
@@ -267,3 +268,49 @@ def image_classifier(model, samples=None):
     upload.observe(uploaded, names="value")
     show(list(samples.items()))
     return Explorer("image_classifier", {"upload": upload}, image_widget, message)
+
+
+def activation_browser(model, pictures, layer_names=None):
+    """Choose an image, a layer and a channel, and see that feature map,
+    over :func:`course_helpers.activations.plot_channel`.
+
+    Parameters
+    ----------
+    model : keras.Model
+    pictures : dict of name -> image
+        Any image :func:`course_helpers.images.load_image` reads; resized to
+        the model's input size. The feature maps are computed once, up front.
+    layer_names : sequence of str, optional
+        Default: every conv and pooling layer.
+
+    Returns
+    -------
+    Explorer
+    """
+    if not pictures:
+        raise ValueError("pictures is empty: pass a dict like {'horse': image, 'human': image}.")
+    extractor = activations.feature_extractor(model, layer_names)
+    height, width = model.inputs[0].shape[1:3]
+    loaded = {name: images.load_image(picture, size=(height, width)) for name, picture in pictures.items()}
+    maps = {name: {layer: np.asarray(value) for layer, value in extractor(picture[np.newaxis]).items()}
+            for name, picture in loaded.items()}
+    layers = list(next(iter(maps.values())))
+    channels = {layer: next(iter(maps.values()))[layer].shape[-1] for layer in layers}
+    controls = {
+        "image": widgets.Dropdown(options=list(loaded), description="image"),
+        "layer": widgets.Dropdown(options=layers, description="layer"),
+        "channel": widgets.IntSlider(value=0, min=0, max=channels[layers[0]] - 1, description="channel"),
+    }
+
+    def fit_channel_range(change):
+        slider = controls["channel"]
+        slider.value = min(slider.value, channels[change["new"]] - 1)
+        slider.max = channels[change["new"]] - 1
+
+    # Registered first, so the slider's range is right before the picture is redrawn.
+    controls["layer"].observe(fit_channel_range, names="value")
+
+    def draw(image, layer, channel):
+        return activations.plot_channel(maps[image], layer, channel, image=loaded[image])
+
+    return _explorer("activation_browser", controls, draw)

@@ -240,3 +240,75 @@ def test_unsafe_augmentation(capsys):
     assert_hints(capsys, checks.check_unsafe_augmentation, "a", "facing left")
     assert_hints(capsys, checks.check_unsafe_augmentation, "c", "never meet")
     assert_hints(capsys, checks.check_unsafe_augmentation, "e", "one letter")
+
+
+# ----------------------------------------------------------------------------
+# notebook 05
+# ----------------------------------------------------------------------------
+def test_conv3_shape(capsys):
+    assert_passes(capsys, checks.check_conv3_shape, (34, 34, 64))
+    assert_hints(capsys, checks.check_conv3_shape, (17, 17, 64), "pool3")
+    assert_hints(capsys, checks.check_conv3_shape, (34, 34, 32), "filters")
+    assert_hints(capsys, checks.check_conv3_shape, (1, 34, 34, 64), "no batch axis")
+    assert_hints(capsys, checks.check_conv3_shape, (36, 36, 64), "2 pixels off")
+
+
+def test_zero_fraction(capsys):
+    assert_passes(capsys, checks.check_zero_fraction, lambda m: np.mean(m == 0))
+    assert_hints(capsys, checks.check_zero_fraction, lambda m: (m == 0).sum(), "number of zeros")
+    assert_hints(capsys, checks.check_zero_fraction, lambda m: np.mean(m <= 0), "exactly 0")
+    assert_hints(capsys, checks.check_zero_fraction, lambda m: np.mean(m != 0), "non-zero")
+    assert_hints(capsys, checks.check_zero_fraction, lambda m: "half", "one number")
+
+
+def test_dead_channels(capsys):
+    assert_passes(capsys, checks.check_dead_channels, lambda m: np.flatnonzero(np.all(m == 0, axis=(0, 1, 2))))
+    assert_passes(capsys, checks.check_dead_channels, lambda m: [c for c in range(m.shape[-1]) if not m[..., c].any()])
+    assert_hints(capsys, checks.check_dead_channels, lambda m: np.flatnonzero((m == 0).all(axis=(1, 2)).any(axis=0)),
+                 "one image only")
+    assert_hints(capsys, checks.check_dead_channels, lambda m: np.all(m == 0, axis=(0, 1, 2)), "only the dead")
+    assert_hints(capsys, checks.check_dead_channels, lambda m: [0], "every channel")
+
+
+def test_zeros_cause(capsys):
+    assert_passes(capsys, checks.check_zeros_cause, "b")
+    for letter, words in [("a", "'valid' padding"), ("c", "cannot create"), ("d", "tiny numbers"), ("x", "one letter")]:
+        assert_hints(capsys, checks.check_zeros_cause, letter, words)
+
+
+# ----------------------------------------------------------------------------
+# notebook 06
+# ----------------------------------------------------------------------------
+def test_ascent_step(capsys):
+    def solution(image, gradient, rate):
+        return np.clip(image + rate * gradient / (np.linalg.norm(gradient) + 1e-8), 0, 1)
+
+    assert_passes(capsys, checks.check_ascent_step, solution)
+    assert_hints(capsys, checks.check_ascent_step, lambda i, g, r: solution(i, -g, r), "downhill")
+    assert_hints(capsys, checks.check_ascent_step, lambda i, g, r: np.clip(i + r * g, 0, 1), "its length")
+    assert_hints(capsys, checks.check_ascent_step, lambda i, g, r: i + r * g / np.linalg.norm(g), "np.clip")
+    assert_hints(capsys, checks.check_ascent_step, lambda i, g, r: i[0], "same shape")
+
+
+def test_total_variation(capsys):
+    def solution(image):
+        return np.abs(np.diff(image, axis=0)).mean() + np.abs(np.diff(image, axis=1)).mean()
+
+    assert_passes(capsys, checks.check_total_variation, solution)
+    assert_hints(capsys, checks.check_total_variation, lambda x: np.abs(np.diff(x, axis=0)).mean(), "both directions")
+    assert_hints(capsys, checks.check_total_variation,
+                 lambda x: np.diff(x, axis=0).mean() + np.diff(x, axis=1).mean(), "absolute value")
+    assert_hints(capsys, checks.check_total_variation, lambda x: x.std(), "np.diff")
+
+
+def test_receptive_layer(capsys):
+    assert_passes(capsys, checks.check_receptive_layer, "conv4")
+    assert_hints(capsys, checks.check_receptive_layer, "conv3", "go deeper")
+    assert_hints(capsys, checks.check_receptive_layer, "conv5", "too deep")
+    assert_hints(capsys, checks.check_receptive_layer, "pool4", "'conv1' to 'conv5'")
+
+
+def test_smoothness_regularizer(capsys):
+    assert_passes(capsys, checks.check_smoothness_regularizer, "d")
+    for letter, words in [("a", "moves the whole image"), ("b", "not a penalty"), ("c", "towards grey")]:
+        assert_hints(capsys, checks.check_smoothness_regularizer, letter, words)
