@@ -78,23 +78,24 @@ def _without_activation(layer):
     return linear
 
 
-def _walk(layers, tensor, wanted, captured, linear=()):
+def _walk(layers, tensor, wanted, captured, linear=(), stop_early=True):
     """Apply ``layers`` in order to ``tensor``, descending into nested models; keep wanted outputs.
 
     Layers named in ``linear`` are applied without their activation function.
+    With ``stop_early``, the walk ends once every wanted output is captured.
     """
     for layer in layers:
         if type(layer).__name__ == "InputLayer":
             continue
         if _is_model(layer) and _contains(layer, wanted):
-            tensor = _walk(layer.layers, tensor, wanted, captured, linear)
+            tensor = _walk(layer.layers, tensor, wanted, captured, linear, stop_early)
         elif layer.name in linear:
             tensor = _without_activation(layer)(tensor)
         else:
             tensor = layer(tensor)
         if layer.name in wanted:
             captured[layer.name] = tensor
-        if len(captured) == len(wanted):
+        if stop_early and len(captured) == len(wanted):
             break
     return tensor
 

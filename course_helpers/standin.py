@@ -21,6 +21,10 @@ CLASSES = ("horses", "humans")
 
 # The figure's area as a fraction of the image, drawn for both classes from this range.
 AREA_RANGE = (0.07, 0.2)
+# The most of the picture's width or height a figure may span.
+MAX_EXTENT = 0.94
+# How far (as a fraction of its own size) a figure may reach over the picture's edge.
+OVER_EDGE = 0.0
 # The least colour difference (sum over R, G, B in [0, 1]) between a figure and what is behind it.
 MIN_CONTRAST = 0.6
 
@@ -149,11 +153,13 @@ def _place(parts, rng, size):
     target = rng.uniform(*AREA_RANGE)
     scale = reference * np.sqrt(target / unit_area)
     extent = (np.concatenate(oriented).max(axis=0) - np.concatenate(oriented).min(axis=0)) * scale
-    limit = 0.94 * size
+    limit = MAX_EXTENT * size
     if extent.max() > limit:  # keep the whole figure inside the picture
         scale *= limit / extent.max()
         extent *= limit / extent.max()
-    margin = (size - extent) / 2
+    # Anywhere in the picture, even partly over the edge (as subjects in photos are),
+    # so that "the middle of the picture" is not a good guess for where the figure is.
+    margin = (size - extent) / 2 + OVER_EDGE * extent
     offset = size / 2 + rng.uniform(-margin, margin)
     return [poly * scale + offset for poly in oriented]
 

@@ -183,3 +183,24 @@ def test_kernel_playground_presets_and_typed_weights():
     assert playground.controls["preset"].value == "laplacian"
     with pytest.raises(ValueError, match="unknown preset"):
         widgets.kernel_playground(preset="blurry")
+
+
+def test_activation_browser_follows_image_layer_and_channel():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(24, 24, 3)), keras.layers.Conv2D(5, 3, activation="relu", name="a"),
+                              keras.layers.MaxPooling2D(2, name="b"), keras.layers.Conv2D(2, 3, name="c")])
+    pictures = {"noise": np.random.default_rng(0).random((30, 30, 3)), "grey": np.full((24, 24), 0.5)}
+    browser = widgets.activation_browser(model, pictures)
+    assert repr(browser) == "activation_browser(image='noise', layer='a', channel=0)"
+    first = browser.image.value
+    browser.controls["channel"].value = 4
+    assert browser.image.value != first
+    browser.controls["layer"].value = "c"  # 2 channels: the slider follows and the channel is clamped
+    assert browser.controls["channel"].max == 1 and browser.controls["channel"].value == 1
+    assert browser.message.value == ""
+    browser.controls["image"].value = "grey"
+    assert repr(browser) == "activation_browser(image='grey', layer='c', channel=1)"
+    with pytest.raises(ValueError, match="pictures is empty"):
+        widgets.activation_browser(model, {})
