@@ -1,0 +1,686 @@
+"""Where does the network look? Grad-CAM and gradient saliency, and how to measure them.
+
+Maps (all return float32 (N, H, W) in [0, 1], at the input resolution):
+
+* :func:`grad_cam`: Selvaraju et al. 2017. Channel weights are the spatial mean
+  of the gradient of the class score with respect to a conv layer's feature
+  maps; the map is ReLU of the weighted sum of the feature maps.
+* :func:`grad_cam_plus_plus`: Chattopadhay et al. 2018, pixel-weighted gradients.
+* :func:`saliency`: |gradient of the score with respect to the input pixels|.
+* :func:`smoothgrad`: the same gradient averaged over noisy copies (Smilkov et al. 2017).
+
+The class score is always the **pre-activation logit**, computed from the
+model's own weights: for a single sigmoid unit, +logit for class 1 and -logit
+for class 0; for softmax, the chosen class's logit. The model itself is never
+modified.
+
+Measurements: :func:`pointing_game`, :func:`energy_in_mask`,
+:func:`deletion_insertion` (Petsiuk et al. 2018) and :func:`randomization_test`
+(Adebayo et al. 2018).
+"""
+import matplotlib
+import numpy as np
+from PIL import Image
+
+from . import activations
+
+__all__ = [
+    "default_layer",
+    "grad_cam",
+    "grad_cam_plus_plus",
+    "saliency",
+    "smoothgrad",
+    "overlay",
+    "pointing_game",
+    "energy_in_mask",
+    "deletion_insertion",
+    "randomization_test",
+    "spearman",
+]
+
+_EPSILON = 1e-8
+
+
+# ----------------------------------------------------------------------------
+# The model pieces: a feature layer, and the logits, without touching the model
+# ----------------------------------------------------------------------------
+def default_layer(model):
+    """The layer Grad-CAM uses by default: the last conv layer at the top level of the model.
+
+    When the convolutions live inside a nested base model (e.g. a pretrained
+    network used as a layer), that base model's output is used.
+
+    Raises
+    ------
+    ValueError
+        If the model has no convolution layer at all.
+    """
+    import keras
+
+    for layer in reversed(model.layers):
+        if type(layer).__name__ in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D"):
+            return layer.name
+        if isinstance(layer, keras.Model) and any(
+                type(inner).__name__ == "Conv2D" for inner in activations._all_layers(layer)):
+            return layer.name
+    raise ValueError("the model has no convolution layer, so there is no feature map to explain; "
+                     "Grad-CAM needs a CNN (saliency works on any model).")
+
+
+def _head(model):
+    """(layer whose input is the body's output, function body_output -> logits).
+
+    The logits are computed from the last layer's own kernel and bias when that
+    layer ends in a sigmoid or softmax; the layer itself is left as it is.
+    """
+    import tensorflow as tf
+
+    last = model.layers[-1]
+    kind = type(last).__name__
+    activation = getattr(getattr(last, "activation", None), "__name__", "linear")
+    if kind == "Dense" and activation in ("sigmoid", "softmax"):
+        kernel, bias = last.kernel, last.bias
+
+        def logits(body):
+            value = tf.matmul(body, kernel)
+            return value + bias if bias is not None else value
+
+        return last, logits, activation
+    if kind == "Activation" and activation in ("sigmoid", "softmax"):
+        return last, (lambda body: body), activation
+    if activation == "linear":
+        units = int(model.outputs[0].shape[-1])
+        return None, (lambda body: body), "sigmoid" if units == 1 else "softmax"
+    raise ValueError(f"the model ends in {kind} with a {activation!r} activation; Grad-CAM needs logits "
+                     f"before a sigmoid or softmax, or a linear output.")
+
+
+def _leaf_index(model, layer_name):
+    """Position of ``layer_name`` in the model's chain of layers (nested models flattened).
+
+    Naming a nested model means its output, i.e. its last layer.
+    """
+    import keras
+
+    leaves = activations._all_layers(model)
+    names = [layer.name for layer in leaves]
+    if layer_name in names:
+        return leaves, names.index(layer_name)
+    for layer in model.layers:
+        if layer.name == layer_name and isinstance(layer, keras.Model):
+            return leaves, names.index(activations._all_layers(layer)[-1].name)
+    valid = names + [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+    raise ValueError(f"the model has no layer named {layer_name!r}. Valid names: {valid}.")
+
+
+def _score_model(model, layer_name):
+    """Two keras.Models, input -> feature maps and feature maps -> logits' input, and the head.
+
+    Splitting the model at the layer, rather than asking one model for an inner
+    output, makes the feature maps an explicit input of the rest of the network,
+    so their gradient is always defined. The model is rebuilt as a chain of its
+    own layers (weights shared, nothing changed), which covers Sequential
+    models, chain-like functional models and nested base models such as VGG16.
+    """
+    import keras
+
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError("these explanation methods handle models with one input and one output.")
+    last, to_logits, head = _head(model)
+    leaves, index = _leaf_index(model, layer_name)
+    rest = leaves[index + 1:]
+    if last is not None:
+        rest = rest[:-1]  # the head turns the body into logits itself
+    try:
+        inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
+        features = inputs
+        for layer in leaves[: index + 1]:
+            features = layer(features)
+        feature_input = keras.Input(shape=tuple(features.shape[1:]))
+        body = feature_input
+        for layer in rest:
+            body = layer(body)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
+                         f"whose layers form a chain, like the course's classifier or VGG16.") from None
+    return keras.Model(inputs, features), keras.Model(feature_input, body), to_logits, head
+
+
+def _check_images(model, images):
+    array = np.asarray(images, dtype=np.float32)
+    expected = tuple(model.inputs[0].shape[1:])
+    if array.ndim == len(expected):
+        raise ValueError(f"images must be a batch, shape (N,) + {expected}; for one image pass image[np.newaxis].")
+    if array.ndim != len(expected) + 1 or any(e is not None and e != a for e, a in zip(expected, array.shape[1:])):
+        raise ValueError(f"images must have shape (N,) + {expected} for this model; got {array.shape}.")
+    return array
+
+
+def _class_scores(logits, head, class_index, count):
+    """The score per image, and the class indices used (the predicted ones when class_index is None)."""
+    import tensorflow as tf
+
+    logits = tf.convert_to_tensor(logits)
+    if head == "sigmoid":
+        if int(logits.shape[-1]) != 1:
+            raise ValueError("a sigmoid head must have a single unit.")
+        predicted = (logits[:, 0] >= 0).numpy().astype(int)
+        classes = 2
+    else:
+        predicted = tf.argmax(logits, axis=-1).numpy().astype(int)
+        classes = int(logits.shape[-1])
+    if class_index is None:
+        chosen = predicted
+    else:
+        chosen = np.broadcast_to(np.asarray(class_index), (count,)).astype(int) if np.ndim(class_index) == 0 \
+            else np.asarray(class_index, dtype=int)
+        if chosen.shape != (count,):
+            raise ValueError(f"class_index must be one int or one per image ({count}); got {class_index!r}.")
+        if np.any(chosen < 0) or np.any(chosen >= classes):
+            valid = "0 (horse) or 1 (human)" if head == "sigmoid" else f"0 to {classes - 1}"
+            raise ValueError(f"class_index must be {valid}; got {class_index!r}.")
+    if head == "sigmoid":
+        signs = tf.constant(np.where(chosen == 1, 1.0, -1.0), dtype=logits.dtype)
+        return signs * logits[:, 0], chosen
+    return tf.gather(logits, tf.constant(chosen), axis=1, batch_dims=1), chosen
+
+
+def _normalize(maps):
+    """Per-map min-max to [0, 1]; a constant map (e.g. all zeros) becomes all zeros, never NaN."""
+    import tensorflow as tf
+
+    low = tf.reduce_min(maps, axis=(1, 2), keepdims=True)
+    high = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
+    return (maps - low) / tf.maximum(high - low, _EPSILON)
+
+
+_SPATIAL = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D")
+_POINTWISE = ("InputLayer", "Activation", "ReLU", "LeakyReLU", "ELU", "BatchNormalization", "LayerNormalization",
+              "Dropout", "SpatialDropout2D", "Rescaling", "Normalization", "RandomFlip", "RandomRotation",
+              "RandomZoom", "RandomContrast", "RandomBrightness", "RandomTranslation", "GaussianNoise")
+
+
+def _unit_centres(layers, input_size):
+    """Where the units of the last layer sit in the input, per axis: (offset, jump) pairs.
+
+    Unit i of the layer is centred on input pixel offset + jump * i. For 'valid'
+    layers the offset grows by half a kernel per layer (the first conv5 unit of
+    the course's model is centred on pixel 38.5, not 0). None if a layer that
+    changes the geometry in an unknown way is on the way.
+    """
+    from . import conv
+
+    offset, jump, size = [0.0, 0.0], [1.0, 1.0], list(input_size)
+    for layer in layers:
+        kind = type(layer).__name__
+        if kind in _POINTWISE:
+            continue
+        if kind not in _SPATIAL:
+            return None
+        kernel = getattr(layer, "kernel_size", None) or layer.pool_size
+        strides, padding = layer.strides, layer.padding
+        dilation = getattr(layer, "dilation_rate", (1, 1))
+        for axis in (0, 1):
+            extent = (kernel[axis] - 1) * dilation[axis] + 1
+            before = conv.padding_amounts(size[axis], extent, strides[axis], padding)[0]
+            offset[axis] += ((extent - 1) / 2 - before) * jump[axis]
+            jump[axis] *= strides[axis]
+            size[axis] = conv.output_size(size[axis], extent, strides[axis], padding)
+    return list(zip(offset, jump))
+
+
+def _interpolation(output_length, input_length, offset, jump):
+    """(output_length, input_length) bilinear weights placing sample i at offset + jump * i."""
+    position = np.clip((np.arange(output_length) - offset) / jump, 0, input_length - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, input_length - 1)
+    fraction = position - low
+    weights = np.zeros((output_length, input_length), dtype=np.float32)
+    np.add.at(weights, (np.arange(output_length), low), 1 - fraction)
+    np.add.at(weights, (np.arange(output_length), high), fraction)
+    return weights
+
+
+def _to_input_size(maps, size, centres=None):
+    """Upsample (N, h, w) maps to the input size, bilinearly.
+
+    With ``centres`` (from :func:`_unit_centres`), each map value is placed at
+    its unit's receptive-field centre, and pixels beyond the outermost centres
+    take the nearest value. Without, the map is stretched over the whole image.
+    """
+    import tensorflow as tf
+
+    if centres is None:
+        resized = tf.image.resize(maps[..., tf.newaxis], size, method="bilinear")[..., 0]
+        return tf.clip_by_value(resized, 0.0, 1.0)
+    rows = _interpolation(size[0], int(maps.shape[1]), *centres[0])
+    columns = _interpolation(size[1], int(maps.shape[2]), *centres[1])
+    resized = tf.einsum("ij,njk,lk->nil", rows, tf.cast(maps, tf.float32), columns)
+    return tf.clip_by_value(resized, 0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------
+# Maps
+# ----------------------------------------------------------------------------
+def _cam(model, images, layer_name, class_index, upsample, weigh):
+    import tensorflow as tf
+
+    if upsample not in ("aligned", "stretch", False):
+        raise ValueError(f"upsample must be 'aligned', 'stretch' or False; got {upsample!r}.")
+    array = _check_images(model, images)
+    layer_name = layer_name or default_layer(model)
+    to_features, to_body, to_logits, head = _score_model(model, layer_name)
+    feature_maps = to_features(tf.convert_to_tensor(array), training=False)
+    if feature_maps.shape.rank != 4:
+        raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(feature_maps.shape)}, not feature maps; "
+                         f"choose a conv layer.")
+    with tf.GradientTape() as tape:
+        tape.watch(feature_maps)
+        scores, _ = _class_scores(to_logits(to_body(feature_maps, training=False)), head, class_index, len(array))
+        total = tf.reduce_sum(scores)  # each image's score depends on its own maps only
+    gradients = tape.gradient(total, feature_maps)
+    maps = weigh(feature_maps, gradients, scores)
+    maps = _normalize(tf.nn.relu(maps))
+    if upsample:
+        leaves, index = _leaf_index(model, layer_name)
+        centres = _unit_centres(leaves[: index + 1], array.shape[1:3]) if upsample == "aligned" else None
+        maps = _to_input_size(maps, array.shape[1:3], centres)
+    return np.asarray(maps, dtype=np.float32)
+
+
+def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned"):
+    """Grad-CAM heatmaps.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Sequential (starting with ``keras.Input``), functional, or with a nested
+        base model. Not modified.
+    images : array_like, shape (N, H, W, C)
+        A batch, as the model takes it.
+    layer_name : str, optional
+        The conv layer to explain. Default: :func:`default_layer`.
+    class_index : int or sequence of int, optional
+        The class to explain, one for all images or one per image. Default:
+        each image's predicted class. For a single sigmoid unit, 1 explains
+        +logit ("human") and 0 explains -logit ("horse").
+    upsample : {"aligned", "stretch", False}, optional
+        How the maps are brought to the input size, bilinearly. ``"aligned"``
+        (default) puts each value at its unit's receptive-field centre, which
+        'valid' convolutions move inwards (the course model's conv5 units are
+        centred on pixels 38.5 to 102.5 of 150). ``"stretch"`` stretches the
+        map over the whole image, as most libraries do. False returns the maps
+        at the layer's resolution.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (N, H, W), values in [0, 1]
+        ReLU(sum_k alpha_k A^k) with alpha_k the spatial mean of d score / d A^k,
+        min-max normalized per image (an all-zero map stays zeros).
+    """
+    import tensorflow as tf
+
+    def weigh(feature_maps, gradients, _scores):
+        alphas = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # one weight per channel
+        return tf.reduce_sum(alphas * feature_maps, axis=-1)
+
+    return _cam(model, images, layer_name, class_index, upsample, weigh)
+
+
+def grad_cam_plus_plus(model, images, layer_name=None, class_index=None, upsample="aligned"):
+    """Grad-CAM++ heatmaps: like :func:`grad_cam`, with per-pixel weights on the gradients.
+
+    Uses the closed form of Chattopadhay et al. (2018) for an exponential of
+    the score, which needs only first-order gradients. Parameters and return
+    value as in :func:`grad_cam`.
+    """
+    import tensorflow as tf
+
+    def weigh(feature_maps, gradients, _scores):
+        squared, cubed = gradients ** 2, gradients ** 3
+        total = tf.reduce_sum(feature_maps, axis=(1, 2), keepdims=True)
+        denominator = 2 * squared + total * cubed
+        alpha = squared / tf.where(tf.abs(denominator) > _EPSILON, denominator, tf.ones_like(denominator))
+        weights = tf.reduce_sum(alpha * tf.nn.relu(gradients), axis=(1, 2), keepdims=True)
+        return tf.reduce_sum(weights * feature_maps, axis=-1)
+
+    return _cam(model, images, layer_name, class_index, upsample, weigh)
+
+
+def _body_model(model):
+    """(keras.Model from the input to what the head turns into logits, head function, head kind)."""
+    import keras
+
+    last, to_logits, head = _head(model)
+    body = last.input if last is not None else model.outputs[0]
+    return keras.Model(model.inputs[0], body), to_logits, head
+
+
+def _predicted_classes(model, array):
+    body_model, to_logits, head = _body_model(model)
+    _, chosen = _class_scores(to_logits(body_model(array, training=False)), head, None, len(array))
+    return chosen
+
+
+def _input_gradients(model, array, class_index):
+    import tensorflow as tf
+
+    body_model, to_logits, head = _body_model(model)
+    inputs = tf.convert_to_tensor(array)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        scores, _ = _class_scores(to_logits(body_model(inputs, training=False)), head, class_index, len(array))
+        total = tf.reduce_sum(scores)
+    return tape.gradient(total, inputs)
+
+
+def saliency(model, images, class_index=None):
+    """Gradient saliency: how much each pixel can change the class score.
+
+    Parameters
+    ----------
+    model, images, class_index
+        As in :func:`grad_cam`.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (N, H, W), values in [0, 1]
+        max over colour channels of |d score / d pixel|, min-max normalized per image.
+    """
+    import tensorflow as tf
+
+    array = _check_images(model, images)
+    gradients = _input_gradients(model, array, class_index)
+    return np.asarray(_normalize(tf.reduce_max(tf.abs(gradients), axis=-1)), dtype=np.float32)
+
+
+def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=0):
+    """SmoothGrad: input gradients averaged over ``n`` noisy copies of each image.
+
+    Parameters
+    ----------
+    model, images, class_index
+        As in :func:`grad_cam`. ``class_index=None`` uses the prediction for
+        the clean image, for every noisy copy.
+    n : int, optional
+        Noisy copies per image. Default 20.
+    sigma : float, optional
+        Noise standard deviation as a fraction of each image's value range
+        (max - min). Default 0.15.
+    seed : int, optional
+        The same seed gives the same maps.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (N, H, W), values in [0, 1]
+    """
+    import tensorflow as tf
+
+    array = _check_images(model, images)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int; got {n!r}.")
+    if not 0 <= sigma <= 1:
+        raise ValueError(f"sigma is a fraction of the input range, from 0 to 1; got {sigma!r}.")
+    if class_index is None:
+        class_index = _predicted_classes(model, array)
+    rng = np.random.default_rng(seed)
+    spread = (array.max(axis=(1, 2, 3), keepdims=True) - array.min(axis=(1, 2, 3), keepdims=True)) * sigma
+    total = tf.zeros_like(tf.convert_to_tensor(array))
+    for _ in range(n):
+        noisy = array + rng.normal(size=array.shape).astype(np.float32) * spread
+        total += _input_gradients(model, noisy, class_index)
+    return np.asarray(_normalize(tf.reduce_max(tf.abs(total / n), axis=-1)), dtype=np.float32)
+
+
+def overlay(image, heatmap, alpha=0.4, cmap="jet"):
+    """A heatmap drawn over an image.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W, 3) or (H, W), values in [0, 1]
+    heatmap : array_like, shape (h, w), values in [0, 1]
+        Resized (bilinear) to the image's size if needed.
+    alpha : float, optional
+        Weight of the heatmap, 0 to 1. Default 0.4.
+    cmap : str, optional
+        A Matplotlib colormap name. Default "jet".
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (H, W, 3), values in [0, 1]
+    """
+    picture = np.asarray(image, dtype=np.float32)
+    if picture.ndim == 2:
+        picture = np.repeat(picture[:, :, None], 3, axis=2)
+    heat = np.asarray(heatmap, dtype=np.float32)
+    if picture.ndim != 3 or picture.shape[2] != 3 or heat.ndim != 2:
+        raise ValueError(f"overlay needs an (H, W, 3) image and an (h, w) heatmap; got {picture.shape} and {heat.shape}.")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}.")
+    if heat.shape != picture.shape[:2]:
+        heat = np.asarray(Image.fromarray(heat, mode="F").resize((picture.shape[1], picture.shape[0]),
+                                                                Image.Resampling.BILINEAR))
+    colours = matplotlib.colormaps[cmap](np.clip(heat, 0, 1))[:, :, :3].astype(np.float32)
+    return np.clip((1 - alpha) * picture + alpha * colours, 0, 1)
+
+
+# ----------------------------------------------------------------------------
+# Measuring explanations
+# ----------------------------------------------------------------------------
+def _check_pairs(heatmaps, masks):
+    heat = np.asarray(heatmaps, dtype=np.float64)
+    mask = np.asarray(masks).astype(bool)
+    if heat.ndim == 2:
+        heat, mask = heat[None], mask[None] if mask.ndim == 2 else mask
+    if heat.shape != mask.shape or heat.ndim != 3:
+        raise ValueError(f"heatmaps and masks must both be (N, H, W) and match; got {heat.shape} and {mask.shape}.")
+    return heat, mask
+
+
+def _dilate(mask, radius):
+    """Grow a boolean mask by ``radius`` pixels (a square neighbourhood)."""
+    if radius <= 0:
+        return mask
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    padded = np.pad(mask, radius)
+    return sliding_window_view(padded, (2 * radius + 1, 2 * radius + 1)).any(axis=(-1, -2))
+
+
+def pointing_game(heatmaps, masks, tolerance_px=15):
+    """The fraction of maps whose hottest pixel falls on the figure (Zhang et al. 2016).
+
+    Parameters
+    ----------
+    heatmaps : array_like, shape (N, H, W)
+    masks : array_like of bool, shape (N, H, W)
+        True on the figure.
+    tolerance_px : int, optional
+        A hit may miss the mask by this many pixels, as in the original
+        protocol. Default 15.
+
+    Returns
+    -------
+    float
+        Hit rate in [0, 1]. Ties for the hottest pixel go to the first one.
+    """
+    heat, mask = _check_pairs(heatmaps, masks)
+    hits = 0
+    for one_heat, one_mask in zip(heat, mask):
+        row, column = np.unravel_index(np.argmax(one_heat), one_heat.shape)
+        hits += bool(_dilate(one_mask, int(tolerance_px))[row, column])
+    return hits / len(heat)
+
+
+def energy_in_mask(heatmaps, masks):
+    """Mean share of each map's total heat that lies on the figure (Wang et al. 2020).
+
+    Returns
+    -------
+    float
+        In [0, 1]; a map with no heat at all counts as 0.
+    """
+    heat, mask = _check_pairs(heatmaps, masks)
+    total = heat.sum(axis=(1, 2))
+    inside = (heat * mask).sum(axis=(1, 2))
+    return float(np.mean(np.where(total > 0, inside / np.maximum(total, _EPSILON), 0.0)))
+
+
+def _blurred(image, sigma=5.0):
+    """A strong Gaussian blur (separable, reflected edges): insertion's starting point."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    radius = int(3 * sigma)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    picture = np.asarray(image, dtype=np.float32)
+    for axis in (0, 1):
+        widths = [(0, 0)] * picture.ndim
+        widths[axis] = (radius, radius)
+        padded = np.pad(picture, widths, mode="reflect")
+        windows = sliding_window_view(padded, len(taps), axis=axis)  # window along the last axis
+        picture = (windows @ taps).astype(np.float32)
+    return picture
+
+
+def _class_probability(model, batch, class_index):
+    outputs = np.asarray(model.predict(batch, verbose=0, batch_size=64))
+    if outputs.shape[-1] == 1:
+        return outputs[:, 0] if class_index == 1 else 1.0 - outputs[:, 0]
+    return outputs[:, class_index]
+
+
+def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curves=False):
+    """Deletion and insertion scores of one heatmap (Petsiuk et al. 2018, RISE).
+
+    Pixels are ranked by the heatmap, hottest first. **Deletion** sets them to
+    0, a growing fraction at a time, and follows the class probability: a good
+    map makes it fall fast (low area under the curve). **Insertion** starts from
+    a blurred copy and restores the original pixels in the same order: a good
+    map makes it rise fast (high area).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Outputs probabilities (sigmoid or softmax).
+    image : array_like, shape (H, W, C)
+    heatmap : array_like, shape (H, W)
+    class_index : int
+        The class whose probability is followed (for a sigmoid output, 1 is
+        the unit's probability and 0 is one minus it).
+    steps : int, optional
+        Points on each curve after the start. Default 50.
+    return_curves : bool, optional
+        Also return the two curves, each of length ``steps + 1``.
+
+    Returns
+    -------
+    (float, float) or (float, float, numpy.ndarray, numpy.ndarray)
+        Deletion AUC and insertion AUC, each in [0, 1] (the mean of the curve
+        by the trapezoid rule over the fraction of pixels changed).
+    """
+    picture = np.asarray(image, dtype=np.float32)
+    heat = np.asarray(heatmap, dtype=np.float32)
+    if picture.ndim != 3 or heat.shape != picture.shape[:2]:
+        raise ValueError(f"need an (H, W, C) image and an (H, W) heatmap of the same size; got {picture.shape} "
+                         f"and {heat.shape}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive int; got {steps!r}.")
+    order = np.argsort(-heat.ravel(), kind="stable")
+    pixels = heat.size
+    blurred = _blurred(picture)
+    deleted, inserted = [], []
+    flat_picture = picture.reshape(pixels, -1)
+    for step in range(steps + 1):
+        chosen = order[: int(round(pixels * step / steps))]
+        removed = flat_picture.copy()
+        removed[chosen] = 0.0
+        restored = blurred.reshape(pixels, -1).copy()
+        restored[chosen] = flat_picture[chosen]
+        deleted.append(removed.reshape(picture.shape))
+        inserted.append(restored.reshape(picture.shape))
+    deletion = _class_probability(model, np.stack(deleted), class_index)
+    insertion = _class_probability(model, np.stack(inserted), class_index)
+    x = np.linspace(0, 1, steps + 1)
+    areas = float(np.trapezoid(deletion, x)), float(np.trapezoid(insertion, x))
+    return areas + (deletion, insertion) if return_curves else areas
+
+
+def _ranks(values):
+    """Average ranks (ties share the mean of their ranks), as in Spearman's correlation."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(len(values), dtype=np.float64)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return sums[inverse] / counts[inverse]
+
+
+def spearman(a, b):
+    """Spearman's rank correlation of two arrays of the same size (ties averaged). 0 if one is constant."""
+    ra, rb = _ranks(np.ravel(a)), _ranks(np.ravel(b))
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denominator = np.sqrt((ra ** 2).sum() * (rb ** 2).sum())
+    return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0
+
+
+def _reinitialized(layer, seed):
+    """Fresh weights for ``layer`` from its own initializers, seeded."""
+    import keras
+
+    fresh = []
+    for weight in layer.weights:
+        name = weight.path.split("/")[-1] if hasattr(weight, "path") else weight.name
+        initializer = getattr(layer, "kernel_initializer", None) if "kernel" in name else \
+            getattr(layer, "bias_initializer", None)
+        if initializer is None:
+            fresh.append(np.asarray(weight))
+            continue
+        config = initializer.get_config()
+        if "seed" in config:
+            config["seed"] = seed
+        seeded = type(initializer).from_config(config)
+        fresh.append(np.asarray(keras.ops.convert_to_numpy(seeded(tuple(weight.shape), dtype=weight.dtype))))
+    return fresh
+
+
+def randomization_test(model, images, method=grad_cam, seed=0, **method_options):
+    """Cascading model-parameter randomization (Adebayo et al. 2018).
+
+    Starting from the output, the weights of one more layer at a time are
+    replaced by fresh random ones (the layer's own initializers), on a copy of
+    the model. After each step the maps are computed again and compared with
+    the trained model's maps by Spearman rank correlation. An explanation that
+    reflects what the model learned must change, so the correlation must drop.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Not modified.
+    images : array_like, shape (N, H, W, C)
+    method : callable, optional
+        ``method(model, images, class_index=..., **method_options)``; default :func:`grad_cam`.
+        The trained model's predicted classes are explained throughout.
+    seed : int, optional
+        Seeds the fresh weights.
+
+    Returns
+    -------
+    dict of str -> float
+        Name of the deepest layer randomized so far (output first) -> mean
+        Spearman correlation with the trained model's maps over the images.
+    """
+    import keras
+
+    array = _check_images(model, images)
+    classes = _predicted_classes(model, array)
+    reference = method(model, array, class_index=classes, **method_options)
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    correlations = {}
+    trainable = [layer for layer in activations._all_layers(copy) if layer.weights]
+    for step, layer in enumerate(reversed(trainable)):
+        layer.set_weights(_reinitialized(layer, seed + step))
+        maps = method(copy, array, class_index=classes, **method_options)
+        correlations[layer.name] = float(np.mean([spearman(a, b) for a, b in zip(reference, maps)]))
+    return correlations

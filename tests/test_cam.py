@@ -1,0 +1,271 @@
+"""course_helpers.cam: Grad-CAM proven against an independent implementation and a closed form,
+plus the other maps and the measurements, on small models built here."""
+import numpy as np
+import pytest
+import keras
+import tensorflow as tf
+
+from course_helpers import cam
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.random((3, 32, 32, 3)).astype("float32")
+
+
+def functional_logits_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="c1")(inputs)
+    x = keras.layers.MaxPooling2D(name="p1")(x)
+    x = keras.layers.Conv2D(8, 3, activation="relu", name="c2")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    outputs = keras.layers.Dense(3, name="logits")(x)
+    return keras.Model(inputs, outputs)
+
+
+def sigmoid_sequential(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input(shape=(32, 32, 3)),
+        keras.layers.Conv2D(6, 3, activation="relu", name="c1"),
+        keras.layers.MaxPooling2D(name="p1"),
+        keras.layers.Conv2D(6, 3, activation="relu", name="c2"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+
+
+# ----------------------------------------------------------------------------
+# Grad-CAM proven two independent ways
+# ----------------------------------------------------------------------------
+def test_grad_cam_matches_tf_keras_vis_at_the_layers_resolution():
+    from tf_keras_vis.gradcam import Gradcam
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    model = functional_logits_model()
+    images = RNG.random((12, 32, 32, 3)).astype("float32")
+    classes = list(np.arange(12) % 3)
+    reference = Gradcam(model, clone=False)(CategoricalScore(classes), images, penultimate_layer="c2",
+                                            expand_cam=False, normalize_cam=True)
+    ours = cam.grad_cam(model, images, "c2", class_index=classes, upsample=False)
+    reference = np.asarray(reference)
+    assert ours.shape == reference.shape == (12, 13, 13)
+    np.testing.assert_allclose(ours, reference, atol=1e-3)
+    informative = [(a, b) for a, b in zip(ours, reference) if b.std() > 0]
+    assert len(informative) >= 4, "the test needs maps that are not all zero"
+    for a, b in informative:
+        assert np.corrcoef(a.ravel(), b.ravel())[0, 1] >= 0.999
+
+
+@pytest.mark.parametrize("class_index", [0, 1])
+def test_with_global_average_pooling_grad_cam_is_exactly_cam(class_index):
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([
+        keras.Input(shape=(20, 20, 3)),
+        keras.layers.Conv2D(5, 3, activation="relu", name="features"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+    maps = cam.grad_cam(model, IMAGES[:, :20, :20], "features", class_index=class_index, upsample=False)
+    features = keras.Model(model.inputs, model.get_layer("features").output).predict(IMAGES[:, :20, :20], verbose=0)
+    weights = model.get_layer("out").get_weights()[0][:, 0] * (1 if class_index == 1 else -1)
+    expected = np.maximum(np.einsum("nhwk,k->nhw", features, weights), 0)
+    low = expected.min(axis=(1, 2), keepdims=True)
+    spread = np.maximum(expected.max(axis=(1, 2), keepdims=True) - low, 1e-8)
+    np.testing.assert_allclose(maps, (expected - low) / spread, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------
+# conventions
+# ----------------------------------------------------------------------------
+def test_a_batch_gives_the_same_maps_as_one_image_at_a_time():
+    model = sigmoid_sequential()
+    together = cam.grad_cam(model, IMAGES)
+    one_by_one = np.concatenate([cam.grad_cam(model, image[np.newaxis]) for image in IMAGES])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+    assert together.dtype == np.float32 and together.shape == (3, 32, 32)
+    assert together.min() >= 0 and together.max() <= 1
+
+
+def test_the_model_is_not_modified():
+    model = sigmoid_sequential()
+    weights, config = [w.copy() for w in model.get_weights()], model.get_config()
+    for method in (cam.grad_cam, cam.grad_cam_plus_plus, cam.saliency):
+        method(model, IMAGES)
+    cam.smoothgrad(model, IMAGES, n=2)
+    cam.randomization_test(model, IMAGES[:2])
+    assert model.get_config() == config
+    assert model.layers[-1].activation.__name__ == "sigmoid"
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_a_nested_base_model_works_and_is_the_default_layer():
+    keras.utils.set_random_seed(1)
+    base_input = keras.Input(shape=(32, 32, 3))
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="b1")(base_input)
+    x = keras.layers.MaxPooling2D(name="bp")(x)
+    x = keras.layers.Conv2D(6, 3, activation="relu", name="b2")(x)
+    base = keras.Model(base_input, x, name="base")
+    model = keras.Sequential([keras.Input(shape=(32, 32, 3)), base, keras.layers.Flatten(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    assert cam.default_layer(model) == "base"
+    by_base = cam.grad_cam(model, IMAGES, class_index=1)
+    by_inner = cam.grad_cam(model, IMAGES, "b2", class_index=1)  # the base's last layer: the same maps
+    np.testing.assert_allclose(by_base, by_inner, atol=1e-6)
+    assert cam.grad_cam(model, IMAGES, "b1").shape == (3, 32, 32)
+
+
+def test_sigmoid_classes_use_plus_and_minus_the_logit():
+    model = sigmoid_sequential()
+    human = cam.grad_cam(model, IMAGES, "c2", class_index=1, upsample=False)
+    horse = cam.grad_cam(model, IMAGES, "c2", class_index=0, upsample=False)
+    assert not np.allclose(human, horse)
+    # By hand: the logit is Dense's kernel . flatten + bias; its gradient with respect to c2's maps.
+    features = keras.Model(model.inputs, model.get_layer("c2").output)(IMAGES)
+    kernel, bias = model.get_layer("out").kernel, model.get_layer("out").bias
+    with tf.GradientTape() as tape:
+        tape.watch(features)
+        total_logit = tf.reduce_sum(tf.matmul(tf.reshape(features, (3, -1)), kernel)[:, 0] + bias[0])
+    gradient = tape.gradient(total_logit, features)
+    for sign, maps in [(1, human), (-1, horse)]:
+        raw = tf.nn.relu(tf.reduce_sum(sign * tf.reduce_mean(gradient, axis=(1, 2), keepdims=True) * features, -1))
+        raw = raw.numpy()
+        low = raw.min(axis=(1, 2), keepdims=True)
+        expected = (raw - low) / np.maximum(raw.max(axis=(1, 2), keepdims=True) - low, 1e-8)
+        np.testing.assert_allclose(maps, expected, atol=1e-5)
+    predicted = (model.predict(IMAGES, verbose=0)[:, 0] >= 0.5).astype(int)
+    default = cam.grad_cam(model, IMAGES, "c2", upsample=False)
+    for i, label in enumerate(predicted):
+        np.testing.assert_allclose(default[i], (human if label == 1 else horse)[i], atol=1e-6)
+
+
+def test_aligned_upsampling_puts_each_unit_at_its_receptive_field_centre():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(30, 30, 3)), keras.layers.Conv2D(1, 5, name="c")])
+    centres = cam._unit_centres(model.layers, (30, 30))
+    assert centres == [(2.0, 1.0), (2.0, 1.0)]  # a 'valid' 5x5 conv: unit 0 sits on pixel 2
+    classifier = [layer for _ in range(5) for layer in (keras.layers.Conv2D(1, 3), keras.layers.MaxPooling2D(2))]
+    assert cam._unit_centres(classifier[:9], (150, 150)) == [(38.5, 16.0), (38.5, 16.0)]  # conv5 of the course model
+    same = [keras.layers.Conv2D(1, 3, padding="same"), keras.layers.MaxPooling2D(2)]
+    assert cam._unit_centres(same, (224, 224)) == [(0.5, 2.0), (0.5, 2.0)]  # VGG-style: 'same' keeps the grid
+    maps = np.zeros((1, 5, 5), np.float32)
+    maps[0, 0, 0] = 1.0
+    up = np.asarray(cam._to_input_size(maps, (150, 150), [(38.5, 16.0)] * 2))
+    assert np.unravel_index(up[0].argmax(), up[0].shape) == (0, 0)  # clamped beyond the first centre
+    assert up[0, 38, 38] == 1.0 and up[0, 40, 40] < 1.0 and up[0, 55, 55] == 0.0
+
+
+def test_saliency_of_a_linear_model_is_its_weights():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input(shape=(8, 8, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    weights = model.layers[-1].get_weights()[0][:, 0].reshape(8, 8, 3)
+    expected = np.abs(weights).max(axis=-1)
+    expected = (expected - expected.min()) / (expected.max() - expected.min())
+    maps = cam.saliency(model, RNG.random((2, 8, 8, 3)))
+    np.testing.assert_allclose(maps[0], expected, atol=1e-5)
+    np.testing.assert_allclose(maps[1], expected, atol=1e-5)
+    smooth = cam.smoothgrad(model, RNG.random((1, 8, 8, 3)), n=4, sigma=0.2, seed=1)
+    np.testing.assert_allclose(smooth[0], expected, atol=1e-5)  # a linear model's gradient ignores noise
+
+
+def test_zero_gradients_give_zero_maps_not_nan():
+    model = sigmoid_sequential()
+    model_zero = keras.models.clone_model(model)
+    model_zero.set_weights([np.zeros_like(w) for w in model.get_weights()])
+    for method in (cam.grad_cam, cam.grad_cam_plus_plus):
+        maps = method(model_zero, IMAGES)
+        assert np.all(np.isfinite(maps)) and np.all(maps == 0)
+    assert np.all(np.isfinite(cam.saliency(model_zero, IMAGES)))
+
+
+def test_grad_cam_plus_plus_and_smoothgrad_shapes_and_determinism():
+    model = sigmoid_sequential()
+    assert cam.grad_cam_plus_plus(model, IMAGES).shape == (3, 32, 32)
+    first = cam.smoothgrad(model, IMAGES, n=3, seed=5)
+    np.testing.assert_array_equal(first, cam.smoothgrad(model, IMAGES, n=3, seed=5))
+    assert not np.array_equal(first, cam.smoothgrad(model, IMAGES, n=3, seed=6))
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda m: cam.grad_cam(m, IMAGES, "c9"), "no layer named 'c9'"),
+        (lambda m: cam.grad_cam(m, IMAGES[0]), "must be a batch"),
+        (lambda m: cam.grad_cam(m, IMAGES[:, :20]), "must have shape"),
+        (lambda m: cam.grad_cam(m, IMAGES, class_index=2), "0 (horse) or 1 (human)"),
+        (lambda m: cam.grad_cam(m, IMAGES, class_index=[0, 1]), "one per image"),
+        (lambda m: cam.grad_cam(m, IMAGES, "flat"), "not feature maps"),
+        (lambda m: cam.grad_cam(m, IMAGES, upsample="cubic"), "'aligned', 'stretch' or False"),
+    ],
+)
+def test_clear_errors(call, words):
+    with pytest.raises(ValueError) as info:
+        call(sigmoid_sequential())
+    assert words in str(info.value)
+
+
+def test_a_model_without_convolutions_is_refused():
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1, activation="sigmoid")])
+    with pytest.raises(ValueError, match="no convolution layer"):
+        cam.grad_cam(model, np.zeros((1, 4)))
+
+
+# ----------------------------------------------------------------------------
+# overlays and measurements
+# ----------------------------------------------------------------------------
+def test_overlay_blends_a_colormap_over_the_image():
+    image = np.zeros((10, 12, 3), np.float32)
+    heat = np.zeros((5, 6), np.float32)
+    blended = cam.overlay(image, heat, alpha=0.5, cmap="gray")
+    assert blended.shape == (10, 12, 3) and np.allclose(blended, 0)
+    assert np.allclose(cam.overlay(image, np.ones((10, 12)), alpha=0.5, cmap="gray"), 0.5)
+    with pytest.raises(ValueError, match="alpha"):
+        cam.overlay(image, heat, alpha=2)
+
+
+def test_pointing_game_and_energy_in_mask():
+    masks = np.zeros((2, 20, 20), bool)
+    masks[:, 5:10, 5:10] = True
+    on, off = np.zeros((20, 20)), np.zeros((20, 20))
+    on[7, 7], off[18, 18] = 1, 1
+    assert cam.pointing_game([on, off], masks, tolerance_px=0) == 0.5
+    assert cam.pointing_game([off], masks[:1], tolerance_px=9) == 1.0  # within 9 px of the mask
+    assert cam.pointing_game([off], masks[:1], tolerance_px=8) == 0.0
+    half = np.zeros((20, 20))
+    half[5:10, 5:10], half[15:20, 15:20] = 1, 1
+    assert cam.energy_in_mask([half, np.zeros((20, 20))], masks) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="must both be"):
+        cam.pointing_game(np.zeros((2, 20, 20)), np.zeros((2, 10, 10)))
+
+
+def test_deletion_and_insertion_curves_start_and_end_where_they_must():
+    model = sigmoid_sequential()
+    image = IMAGES[0]
+    heat = RNG.random((32, 32))
+    deletion, insertion, deleted, inserted = cam.deletion_insertion(model, image, heat, 1, steps=8,
+                                                                    return_curves=True)
+    p = lambda batch: model.predict(batch, verbose=0)[:, 0]  # noqa: E731 (P(class 1))
+    assert deleted[0] == pytest.approx(p(image[None])[0], abs=1e-6)
+    assert deleted[-1] == pytest.approx(p(np.zeros((1, 32, 32, 3)))[0], abs=1e-6)
+    assert inserted[0] == pytest.approx(p(cam._blurred(image)[None])[0], abs=1e-6)
+    assert inserted[-1] == pytest.approx(p(image[None])[0], abs=1e-6)
+    assert 0 <= deletion <= 1 and 0 <= insertion <= 1 and len(deleted) == 9
+    horse_deletion, _ = cam.deletion_insertion(model, image, heat, 0, steps=8)
+    assert horse_deletion == pytest.approx(1 - deletion, abs=1e-5)  # P(horse) = 1 - P(human)
+
+
+def test_spearman_handles_ties_and_constants():
+    assert cam.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert cam.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert cam.spearman([0, 0, 1, 1], [0, 0, 1, 1]) == pytest.approx(1.0)
+    assert cam.spearman([1, 1, 1], [1, 2, 3]) == 0.0
+
+
+def test_randomization_test_cascades_from_the_output():
+    model = sigmoid_sequential()
+    correlations = cam.randomization_test(model, IMAGES, layer_name="c2")
+    assert list(correlations) == ["out", "c2", "c1"]
+    assert all(-1 <= value <= 1 for value in correlations.values())
+    # With every layer randomized, the maps no longer resemble the trained model's.
+    assert correlations["c1"] < 0.5
