@@ -26,11 +26,13 @@ from . import activations
 
 __all__ = [
     "default_layer",
+    "unit_centres",
     "grad_cam",
     "grad_cam_plus_plus",
     "saliency",
     "smoothgrad",
     "overlay",
+    "plot_grad_cam",
     "pointing_game",
     "energy_in_mask",
     "deletion_insertion",
@@ -227,6 +229,18 @@ def _unit_centres(layers, input_size):
             jump[axis] *= strides[axis]
             size[axis] = conv.output_size(size[axis], extent, strides[axis], padding)
     return list(zip(offset, jump))
+
+
+def unit_centres(model, layer_name):
+    """Where the units of a layer sit in the input image: ``[(offset, step), (offset, step)]``.
+
+    Unit i along an axis is centred on input pixel ``offset + step * i``
+    (rows first, then columns). For the course's classifier, conv5 gives
+    ``[(38.5, 16.0), (38.5, 16.0)]``. None if a layer on the way changes the
+    geometry in a way this does not know (e.g. a Resizing layer).
+    """
+    leaves, index = _leaf_index(model, layer_name)
+    return _unit_centres(leaves[: index + 1], tuple(model.inputs[0].shape[1:3]))
 
 
 def _interpolation(output_length, input_length, offset, jump):
@@ -432,8 +446,11 @@ def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=0):
     return np.asarray(_normalize(tf.reduce_max(tf.abs(total / n), axis=-1)), dtype=np.float32)
 
 
-def overlay(image, heatmap, alpha=0.4, cmap="jet"):
-    """A heatmap drawn over an image.
+def overlay(image, heatmap, alpha=0.6, cmap="jet"):
+    """A heatmap drawn over an image, opaque where it is hot and clear where it is cold.
+
+    Each pixel blends ``alpha * heat`` of the colormap's colour with the rest
+    of the image, so parts without evidence keep their own colours.
 
     Parameters
     ----------
@@ -441,7 +458,7 @@ def overlay(image, heatmap, alpha=0.4, cmap="jet"):
     heatmap : array_like, shape (h, w), values in [0, 1]
         Resized (bilinear) to the image's size if needed.
     alpha : float, optional
-        Weight of the heatmap, 0 to 1. Default 0.4.
+        Weight of the hottest colour, 0 to 1. Default 0.6.
     cmap : str, optional
         A Matplotlib colormap name. Default "jet".
 
@@ -460,8 +477,43 @@ def overlay(image, heatmap, alpha=0.4, cmap="jet"):
     if heat.shape != picture.shape[:2]:
         heat = np.asarray(Image.fromarray(heat, mode="F").resize((picture.shape[1], picture.shape[0]),
                                                                 Image.Resampling.BILINEAR))
-    colours = matplotlib.colormaps[cmap](np.clip(heat, 0, 1))[:, :, :3].astype(np.float32)
-    return np.clip((1 - alpha) * picture + alpha * colours, 0, 1)
+    heat = np.clip(heat, 0, 1)
+    colours = matplotlib.colormaps[cmap](heat)[:, :, :3].astype(np.float32)
+    weight = alpha * heat[:, :, np.newaxis]
+    return np.clip((1 - weight) * picture + weight * colours, 0, 1)
+
+
+def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
+    """For each picture: the picture, then Grad-CAM for class 0 and for class 1, overlaid.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A binary classifier with one sigmoid unit (class 1 = "human").
+    pictures : dict of str -> image
+        Anything :func:`course_helpers.images.load_image` reads; resized to the
+        model's input size.
+    layer_name : str, optional
+        Default: :func:`default_layer`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import images, plotting
+
+    height, width = model.inputs[0].shape[1:3]
+    loaded = [images.load_image(picture, size=(height, width)) for picture in pictures.values()]
+    batch = np.stack(loaded)
+    probability = np.asarray(model(batch, training=False)).reshape(-1)
+    horse = grad_cam(model, batch, layer_name, class_index=0)
+    human = grad_cam(model, batch, layer_name, class_index=1)
+    panels, titles = [], []
+    for name, picture, p, horse_map, human_map in zip(pictures, loaded, probability, horse, human):
+        panels += [picture, overlay(picture, horse_map, alpha), overlay(picture, human_map, alpha)]
+        titles += [f"{name}: P(human) = {p:.2f}", "evidence for 'horse'", "evidence for 'human'"]
+    layer = layer_name or default_layer(model)
+    return plotting.show_images(panels, titles, ncols=3, size=2.3, suptitle=f"Grad-CAM at {layer}")
 
 
 # ----------------------------------------------------------------------------
@@ -475,16 +527,6 @@ def _check_pairs(heatmaps, masks):
     if heat.shape != mask.shape or heat.ndim != 3:
         raise ValueError(f"heatmaps and masks must both be (N, H, W) and match; got {heat.shape} and {mask.shape}.")
     return heat, mask
-
-
-def _dilate(mask, radius):
-    """Grow a boolean mask by ``radius`` pixels (a square neighbourhood)."""
-    if radius <= 0:
-        return mask
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    padded = np.pad(mask, radius)
-    return sliding_window_view(padded, (2 * radius + 1, 2 * radius + 1)).any(axis=(-1, -2))
 
 
 def pointing_game(heatmaps, masks, tolerance_px=15):
@@ -505,10 +547,14 @@ def pointing_game(heatmaps, masks, tolerance_px=15):
         Hit rate in [0, 1]. Ties for the hottest pixel go to the first one.
     """
     heat, mask = _check_pairs(heatmaps, masks)
+    radius = int(tolerance_px)
+    if radius < 0:
+        raise ValueError(f"tolerance_px must be 0 or more; got {tolerance_px!r}.")
     hits = 0
     for one_heat, one_mask in zip(heat, mask):
         row, column = np.unravel_index(np.argmax(one_heat), one_heat.shape)
-        hits += bool(_dilate(one_mask, int(tolerance_px))[row, column])
+        # A hit: some figure pixel within the square of side 2 * radius + 1 around the hottest pixel.
+        hits += bool(one_mask[max(0, row - radius):row + radius + 1, max(0, column - radius):column + radius + 1].any())
     return hits / len(heat)
 
 
@@ -544,7 +590,9 @@ def _blurred(image, sigma=5.0):
 
 
 def _class_probability(model, batch, class_index):
-    outputs = np.asarray(model.predict(batch, verbose=0, batch_size=64))
+    # Calling the model directly, in chunks, avoids predict()'s per-call set-up.
+    outputs = np.concatenate([np.asarray(model(batch[start:start + 64], training=False))
+                              for start in range(0, len(batch), 64)])
     if outputs.shape[-1] == 1:
         return outputs[:, 0] if class_index == 1 else 1.0 - outputs[:, 0]
     return outputs[:, class_index]
@@ -599,8 +647,8 @@ def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curv
         restored[chosen] = flat_picture[chosen]
         deleted.append(removed.reshape(picture.shape))
         inserted.append(restored.reshape(picture.shape))
-    deletion = _class_probability(model, np.stack(deleted), class_index)
-    insertion = _class_probability(model, np.stack(inserted), class_index)
+    both = _class_probability(model, np.stack(deleted + inserted), class_index)  # one pass for both curves
+    deletion, insertion = both[: steps + 1], both[steps + 1:]
     x = np.linspace(0, 1, steps + 1)
     areas = float(np.trapezoid(deletion, x)), float(np.trapezoid(insertion, x))
     return areas + (deletion, insertion) if return_curves else areas

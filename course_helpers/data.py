@@ -340,13 +340,16 @@ def make_standin(root, n_per_class, size=300, seed=0, workers=None):
             _remove(building)
 
 
-def mask_for(image_path):
+def mask_for(image_path, size=None):
     """The figure's mask for a stand-in image, or None for any other image.
 
     Parameters
     ----------
     image_path : str or pathlib.Path
         A file under ``.../images/{horses,humans}/``.
+    size : int, optional
+        Resize the mask to size x size (nearest neighbour), e.g. to match the
+        images a model sees. Default: the file's own size.
 
     Returns
     -------
@@ -360,7 +363,10 @@ def mask_for(image_path):
     if not mask_path.is_file():
         return None
     with Image.open(mask_path) as mask:
-        return np.asarray(mask.convert("L")) > 127
+        mask = mask.convert("L")
+        if size is not None:
+            mask = mask.resize((size, size), Image.Resampling.NEAREST)
+        return np.asarray(mask) > 127
 
 
 # ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 from . import activations, conv, images, plotting
 
 __all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground", "uploaded_files", "image_classifier",
-           "activation_browser"]
+           "activation_browser", "grad_cam_explorer"]
 
 
 class Explorer(widgets.VBox):
@@ -49,9 +49,9 @@ def _encode(figure, image_format="png"):
     return buffer.getvalue()
 
 
-def _explorer(name, controls, draw):
+def _explorer(name, controls, draw, image_format="png"):
     """Wire the controls to ``draw(**values)``, which returns a Figure."""
-    image = widgets.Image(format="png")
+    image = widgets.Image(format=image_format)
     message = widgets.HTML()
 
     def redraw(_change=None):
@@ -62,7 +62,7 @@ def _explorer(name, controls, draw):
             image.layout.visibility = "hidden"
             return
         message.value = ""
-        image.value = _encode(figure)
+        image.value = _encode(figure, image_format)
         image.layout.visibility = "visible"
 
     for control in controls.values():
@@ -314,3 +314,52 @@ def activation_browser(model, pictures, layer_names=None):
         return activations.plot_channel(maps[image], layer, channel, image=loaded[image])
 
     return _explorer("activation_browser", controls, draw)
+
+
+def grad_cam_explorer(model, samples=None, layer_names=None):
+    """Upload photos and see the prediction and Grad-CAM for both classes, at a chosen layer,
+    over :func:`course_helpers.cam.plot_grad_cam`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The horse-or-human classifier.
+    samples : dict of name -> image, optional
+        Shown until something is uploaded. Default: the bundled astronaut,
+        horse silhouette and cat.
+    layer_names : sequence of str, optional
+        The layers to choose from. Default: every conv layer, deepest first.
+
+    Returns
+    -------
+    Explorer
+    """
+    from . import cam
+
+    if samples is None:
+        samples = {name: images.sample_image(name) for name in ("astronaut", "horse", "cat")}
+    if layer_names is None:
+        layer_names = [layer.name for layer in reversed(activations._all_layers(model))
+                       if type(layer).__name__ == "Conv2D"]
+    upload = widgets.FileUpload(accept="image/*", multiple=True, description="Upload photos")
+    controls = {"layer": widgets.Dropdown(options=list(layer_names), description="layer"), "upload": upload}
+    info = widgets.HTML("Showing the bundled sample photos. Upload your own to explain them.")
+
+    def pictures():
+        readable, skipped = {}, []
+        for name, content in uploaded_files(upload):
+            try:
+                images.load_image(content)
+                readable[name] = content
+            except (ValueError, TypeError) as error:
+                skipped.append(f"<b>{name}</b> skipped: {error}")
+        if readable or skipped:
+            info.value = "<br>".join([f"{len(readable)} uploaded photo(s)."] + skipped)
+        return readable or samples
+
+    def draw(layer, upload):  # the upload's value is read through pictures()
+        return cam.plot_grad_cam(model, pictures(), layer)
+
+    explorer = _explorer("grad_cam_explorer", controls, draw, image_format="jpeg")
+    explorer.children = (info,) + tuple(explorer.children)
+    return explorer

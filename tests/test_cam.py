@@ -220,6 +220,11 @@ def test_overlay_blends_a_colormap_over_the_image():
     blended = cam.overlay(image, heat, alpha=0.5, cmap="gray")
     assert blended.shape == (10, 12, 3) and np.allclose(blended, 0)
     assert np.allclose(cam.overlay(image, np.ones((10, 12)), alpha=0.5, cmap="gray"), 0.5)
+    grey = np.full((4, 4, 3), 0.3, np.float32)
+    half = np.zeros((4, 4))
+    half[:, 2:] = 1.0
+    blended = cam.overlay(grey, half, alpha=1.0, cmap="gray")
+    assert np.allclose(blended[:, :2], 0.3) and np.allclose(blended[:, 2:], 1.0)  # cold stays, hot shows
     with pytest.raises(ValueError, match="alpha"):
         cam.overlay(image, heat, alpha=2)
 

@@ -312,3 +312,33 @@ def test_smoothness_regularizer(capsys):
     assert_passes(capsys, checks.check_smoothness_regularizer, "d")
     for letter, words in [("a", "moves the whole image"), ("b", "not a penalty"), ("c", "towards grey")]:
         assert_hints(capsys, checks.check_smoothness_regularizer, letter, words)
+
+
+# ----------------------------------------------------------------------------
+# notebook 07
+# ----------------------------------------------------------------------------
+def test_channel_weights(capsys):
+    assert_passes(capsys, checks.check_channel_weights, lambda g: g.mean(axis=(1, 2)))
+    assert_hints(capsys, checks.check_channel_weights, lambda g: g.mean(axis=-1), "seed articles' mistake")
+    assert_hints(capsys, checks.check_channel_weights, lambda g: g.sum(axis=(1, 2)), "sum instead")
+    assert_hints(capsys, checks.check_channel_weights, lambda g: g.mean(), "one weight per image")
+
+
+def test_weighted_map(capsys):
+    def solution(features, alphas):
+        return np.maximum((features * alphas[:, None, None, :]).sum(axis=-1), 0)
+
+    assert_passes(capsys, checks.check_weighted_map, solution)
+    assert_hints(capsys, checks.check_weighted_map, lambda f, a: (f * a[:, None, None, :]).sum(axis=-1), "ReLU")
+    assert_hints(capsys, checks.check_weighted_map, lambda f, a: np.maximum(f.sum(axis=-1), 0), "its own weight")
+    assert_hints(capsys, checks.check_weighted_map, lambda f, a: f, "one map per image")
+
+
+def test_why_logit_and_centre_bias(capsys):
+    assert_passes(capsys, checks.check_why_logit, "b")
+    for letter in "acd":
+        assert_hints(capsys, checks.check_why_logit, letter, "")
+    assert_passes(capsys, checks.check_centre_bias, "B")
+    for letter in "acd":
+        assert_hints(capsys, checks.check_centre_bias, letter, "")
+    assert_hints(capsys, checks.check_centre_bias, "z", "one letter")

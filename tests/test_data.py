@@ -211,6 +211,8 @@ def test_stand_in_layout_masks_and_determinism(tmp_path):
     mask = data.mask_for(image)
     assert mask.dtype == bool and mask.shape == (64, 64) and 0.02 < mask.mean() < 0.4
     assert data.mask_for(tmp_path / "elsewhere.png") is None
+    small = data.mask_for(image, size=32)
+    assert small.shape == (32, 32) and abs(small.mean() - mask.mean()) < 0.05
     assert_nothing_half_written(first)
 
 
