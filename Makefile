@@ -10,12 +10,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 REPO   ?=
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
+export CHROMIUM
 
-.PHONY: help install lab test execute bench links lock clean distclean
+.PHONY: help install lab test test-browser execute bench links lock clean distclean
 
 help:
 	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
-	@echo "make test       install if needed, then unit tests + nbval over every notebook"
+	@echo "make test       install if needed, then unit tests + nbval over every notebook (+ the browser test"
+	@echo "                when Chromium is installed)"
+	@echo "make test-browser  notebooks 02 and 07 in JupyterLab in headless Chromium"
 	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
 	@echo "make bench      run the benchmarks in bench/ and print their tables"
 	@echo "make links REPO=owner/name   rewrite every Colab/Binder link for a new GitHub home"
@@ -40,10 +44,16 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 # CI and the stored outputs use the offline stand-in data unless told otherwise.
-test execute bench: export COURSE_DATA ?= standin
+test test-browser execute bench: export COURSE_DATA ?= standin
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	@if [ -n "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory test-browser; else \
+	  echo "Browser test not run: Chromium is not installed (Debian/Ubuntu: sudo apt install chromium; then make test-browser)."; fi
+
+# The notebooks in JupyterLab in headless Chromium (Debian's package, driven by Playwright).
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser -o addopts="-p no:cacheprovider"
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)

@@ -62,6 +62,7 @@ def test_constraints_pin_every_requirement_and_only_with_a_python_marker():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test$", ci, re.MULTILINE)
+    assert "apt-get install" in ci and "chromium" in ci, "CI installs what the browser test needs"
     assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     for target in ["lab", "test", "execute", "bench", "clean", "links", "lock"]:
