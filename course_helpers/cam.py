@@ -187,6 +187,21 @@ def _class_scores(logits, head, class_index, count):
     return tf.gather(logits, tf.constant(chosen), axis=1, batch_dims=1), chosen
 
 
+_CHUNK = 32  # images per forward/backward pass: keeps a notebook's memory flat for any batch size
+
+
+def _class_indices(class_index, count):
+    """None (the predicted classes), or one int per image; a wrong count is reported here."""
+    if class_index is None:
+        return None
+    if np.ndim(class_index) == 0:
+        return np.full(count, int(class_index))
+    chosen = np.asarray(class_index, dtype=int)
+    if chosen.shape != (count,):
+        raise ValueError(f"class_index must be one int or one per image ({count}); got {class_index!r}.")
+    return chosen
+
+
 def _normalize(maps):
     """Per-map min-max to [0, 1]; a constant map (e.g. all zeros) becomes all zeros, never NaN."""
     import tensorflow as tf
@@ -284,17 +299,23 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
     array = _check_images(model, images)
     layer_name = layer_name or default_layer(model)
     to_features, to_body, to_logits, head = _score_model(model, layer_name)
-    feature_maps = to_features(tf.convert_to_tensor(array), training=False)
-    if feature_maps.shape.rank != 4:
-        raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(feature_maps.shape)}, not feature maps; "
-                         f"choose a conv layer.")
-    with tf.GradientTape() as tape:
-        tape.watch(feature_maps)
-        scores, _ = _class_scores(to_logits(to_body(feature_maps, training=False)), head, class_index, len(array))
-        total = tf.reduce_sum(scores)  # each image's score depends on its own maps only
-    gradients = tape.gradient(total, feature_maps)
-    maps = weigh(feature_maps, gradients, scores)
-    maps = _normalize(tf.nn.relu(maps))
+    classes = _class_indices(class_index, len(array))
+    chunks = []
+    for start in range(0, len(array), _CHUNK):  # bounded memory: a chunk of images at a time
+        stop = start + _CHUNK
+        feature_maps = to_features(tf.convert_to_tensor(array[start:stop]), training=False)
+        if feature_maps.shape.rank != 4:
+            raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(feature_maps.shape)}, not feature "
+                             f"maps; choose a conv layer.")
+        with tf.GradientTape() as tape:
+            tape.watch(feature_maps)
+            logits = to_logits(to_body(feature_maps, training=False))
+            scores, _ = _class_scores(logits, head, None if classes is None else classes[start:stop],
+                                      len(feature_maps))
+            total = tf.reduce_sum(scores)  # each image's score depends on its own maps only
+        gradients = tape.gradient(total, feature_maps)
+        chunks.append(_normalize(tf.nn.relu(weigh(feature_maps, gradients, scores))))
+    maps = tf.concat(chunks, axis=0)
     if upsample:
         leaves, index = _leaf_index(model, layer_name)
         centres = _unit_centres(leaves[: index + 1], array.shape[1:3]) if upsample == "aligned" else None
@@ -372,20 +393,27 @@ def _body_model(model):
 
 def _predicted_classes(model, array):
     body_model, to_logits, head = _body_model(model)
-    _, chosen = _class_scores(to_logits(body_model(array, training=False)), head, None, len(array))
-    return chosen
+    chosen = [_class_scores(to_logits(body_model(array[start:start + _CHUNK], training=False)), head, None,
+                            len(array[start:start + _CHUNK]))[1] for start in range(0, len(array), _CHUNK)]
+    return np.concatenate(chosen)
 
 
 def _input_gradients(model, array, class_index):
     import tensorflow as tf
 
     body_model, to_logits, head = _body_model(model)
-    inputs = tf.convert_to_tensor(array)
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        scores, _ = _class_scores(to_logits(body_model(inputs, training=False)), head, class_index, len(array))
-        total = tf.reduce_sum(scores)
-    return tape.gradient(total, inputs)
+    classes = _class_indices(class_index, len(array))
+    chunks = []
+    for start in range(0, len(array), _CHUNK):  # bounded memory, as in _cam
+        inputs = tf.convert_to_tensor(array[start:start + _CHUNK])
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            logits = to_logits(body_model(inputs, training=False))
+            scores, _ = _class_scores(logits, head, None if classes is None else classes[start:start + _CHUNK],
+                                      len(inputs))
+            total = tf.reduce_sum(scores)
+        chunks.append(tape.gradient(total, inputs))
+    return tf.concat(chunks, axis=0)
 
 
 def saliency(model, images, class_index=None):
