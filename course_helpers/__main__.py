@@ -1,0 +1,130 @@
+"""The course's command line: ``python -m course_helpers fetch`` and ``python -m course_helpers doctor``.
+
+* ``fetch``: download and verify the real horse-or-human data, then train and
+  save the classifier the notebooks use (so a workshop room needs no network
+  during the day). ``--standin`` prepares the offline stand-in instead.
+* ``doctor``: check this environment and say what is missing or too old.
+"""
+import argparse
+import importlib
+import os
+import platform
+import shutil
+import sys
+
+# Minimum versions the course is written for: (import name, pip name, minimum).
+REQUIRED = [
+    ("tensorflow", "tensorflow", (2, 16)),
+    ("keras", "keras", (3, 0)),
+    ("numpy", "numpy", (1, 26)),
+    ("matplotlib", "matplotlib", (3, 8)),
+    ("PIL", "pillow", (10, 0)),
+    ("ipywidgets", "ipywidgets", (7, 7)),
+    ("ipykernel", "ipykernel", (6, 0)),
+]
+OPTIONAL = [("jupyterlab", "jupyterlab", (4, 0)), ("nbval", "nbval", (0, 11)), ("pytest", "pytest", (8, 0))]
+
+
+def _version_tuple(text):
+    parts = []
+    for piece in str(text).split(".")[:2]:
+        digits = "".join(c for c in piece if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _check_package(module_name, pip_name, minimum):
+    """(ok, line) for one package."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # a broken install can fail in any way on import
+        return False, f"  MISSING  {pip_name}: cannot import it ({type(error).__name__}). Run: pip install '{pip_name}>={'.'.join(map(str, minimum))}'"
+    version = getattr(module, "__version__", "?")
+    if _version_tuple(version) < minimum:
+        wanted = ".".join(map(str, minimum))
+        return False, f"  TOO OLD  {pip_name} {version}: the course needs {wanted} or newer. Run: pip install -U '{pip_name}>={wanted}'"
+    return True, f"  ok       {pip_name} {version}"
+
+
+def doctor():
+    """Print a report of the environment; return 0 if the course can run, 1 if not."""
+    from . import DATA_MODES, data_mode
+
+    problems = 0
+    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}")
+    if sys.version_info < (3, 10):
+        print("  TOO OLD  Python: the course needs 3.10 or newer.")
+        problems += 1
+    from . import _filtered_native_stderr
+
+    with _filtered_native_stderr():  # TensorFlow's start-up log lines are not problems
+        checked = [_check_package(*package) for package in REQUIRED]
+    for ok, line in checked:
+        problems += not ok
+        print(line)
+    print("For the tests and for running JupyterLab locally (not needed in Colab):")
+    for module_name, pip_name, minimum in OPTIONAL:
+        print(_check_package(module_name, pip_name, minimum)[1])
+    try:
+        mode = data_mode()
+        print(f"Data: COURSE_DATA={os.environ.get('COURSE_DATA', '(unset)')} -> {DATA_MODES[mode]}")
+    except ValueError as error:
+        print(f"  PROBLEM  {error}")
+        problems += 1
+    from . import data, models
+
+    folder = data.data_dir()
+    real = [split for split, spec in data.REAL.items() if (folder / spec.folder).is_dir()]
+    print(f"Data folder: {'$COURSE_DATA_DIR' if os.environ.get('COURSE_DATA_DIR') else 'the course data/ folder'}")
+    print(f"  real horse-or-human cached: {', '.join(real) if real else 'no'}")
+    print(f"  offline stand-in generated: {'yes' if (folder / 'standin' / 'train').is_dir() else 'no (made on first use, ~15 s)'}")
+    for source in ("real", "standin"):
+        path = models.default_model_path(150, source)
+        if path.is_file():
+            print(f"  trained model ({source}): yes")
+    reason = data.unreachable(data.REAL["train"].url)
+    print(f"Network: {'the real data can be downloaded' if reason is None else reason + ' (the stand-in will be used)'}")
+    print("Widgets: JupyterLab 4 and Colab render ipywidgets 7.7 and 8 without extra steps.")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    print(f"Chromium for `make test-browser`: {'found' if chromium else 'not found (optional)'}")
+    print("All set." if problems == 0 else f"{problems} problem(s) above; fix them, then run this again.")
+    return 0 if problems == 0 else 1
+
+
+def fetch(standin=False, epochs=None):
+    """Download (or generate) the data and train the classifier; return 0 on success."""
+    from . import data, models, setup
+
+    source = "standin" if standin else "real"
+    os.environ["COURSE_DATA"] = source
+    setup()
+    try:
+        for split in ("train", "validation"):
+            data.horse_or_human(split, source)
+    except data.DownloadError as error:
+        print(f"Could not get the real data: {error}\nFor a room without network, run: "
+              f"python -m course_helpers fetch --standin")
+        return 1
+    model = models.load_or_train_classifier(150, epochs or models.RECIPE["epochs"], source=source)
+    path = models.default_model_path(150, source)
+    print(f"Ready: data and trained model ({model.count_params():,} parameters) in the course data folder "
+          f"({path.parent.parent.name}/{path.parent.name}/{path.name}). Notebooks 5 to 7 will load it.")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course_helpers", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch_parser = commands.add_parser("fetch", help="download the data and train the classifier, for offline use")
+    fetch_parser.add_argument("--standin", action="store_true", help="prepare the offline stand-in instead")
+    fetch_parser.add_argument("--epochs", type=int, help="training epochs (default: notebook 4's recipe)")
+    commands.add_parser("doctor", help="check the environment and say what is missing or too old")
+    args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return doctor()
+    return fetch(args.standin, args.epochs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""python -m course_helpers: doctor and fetch."""
+import socket
+import subprocess
+import sys
+
+from course_helpers import __main__ as cli
+from course_helpers import data, models
+
+
+def test_doctor_reports_a_working_environment():
+    result = subprocess.run([sys.executable, "-m", "course_helpers", "doctor"], capture_output=True, text=True,
+                            env={"COURSE_DATA": "standin", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok       tensorflow" in result.stdout and "All set." in result.stdout
+    assert "oneDNN" not in result.stderr
+
+
+def test_doctor_names_what_is_wrong(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DATA", "offline")
+    monkeypatch.setattr(cli, "REQUIRED", cli.REQUIRED + [("numpy", "numpy", (99, 0)),
+                                                        ("no_such_module_here", "no-such-package", (1, 0))])
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "TOO OLD  numpy" in out and "needs 99.0 or newer" in out
+    assert "MISSING  no-such-package" in out and "pip install" in out
+    assert "COURSE_DATA='offline'" in out and "3 problem(s)" in out
+
+
+def test_fetch_standin_prepares_data_and_a_trained_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DATA", "standin")  # fetch sets it; monkeypatch restores it afterwards
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(data.STANDIN_PER_CLASS, "train", 20)
+    monkeypatch.setitem(data.STANDIN_PER_CLASS, "validation", 6)
+    assert cli.main(["fetch", "--standin", "--epochs", "1"]) == 0
+    assert models.default_model_path(150, "standin").is_file()
+    assert "Ready:" in capsys.readouterr().out
+
+
+def test_fetch_without_network_says_what_to_do(tmp_path, monkeypatch, capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("COURSE_DATA", "standin")  # fetch sets it to "real"; monkeypatch restores it afterwards
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    for split, spec in list(data.REAL.items()):
+        monkeypatch.setitem(data.REAL, split, data.RemoteZip(f"http://127.0.0.1:{port}/{split}.zip", spec.size,
+                                                             spec.sha256, spec.folder))
+    assert cli.main(["fetch"]) == 1
+    out = capsys.readouterr().out
+    assert "Could not get the real data" in out and "fetch --standin" in out
+    assert not (tmp_path / "horse-or-human").exists()
