@@ -13,7 +13,7 @@ REPO   ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 export CHROMIUM
 
-.PHONY: help install lab test test-browser execute bench links lock clean distclean
+.PHONY: help install lab test test-browser test-colab-like execute bench html links lock clean distclean
 
 help:
 	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
@@ -21,7 +21,8 @@ help:
 	@echo "                when Chromium is installed)"
 	@echo "make test-browser  notebooks 02 and 07 in JupyterLab in headless Chromium"
 	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
-	@echo "make bench      run the benchmarks in bench/ and print their tables"
+	@echo "make bench      run the benchmarks in bench/ and print their tables (time and memory budgets too)"
+	@echo "make html       export the executed notebooks to build/html/ with an index page"
 	@echo "make links REPO=owner/name   rewrite every Colab/Binder link for a new GitHub home"
 	@echo "make lock       re-pin constraints.txt from the current .venv"
 	@echo "make clean      remove caches and build/ (keeps .venv and downloaded data)"
@@ -60,6 +61,9 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+html: $(STAMP)
+	$(BIN)/python tools/export_html.py
 
 links: $(STAMP)
 	$(BIN)/python tools/sync_links.py $(REPO)

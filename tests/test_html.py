@@ -1,0 +1,17 @@
+"""make html: the stored notebooks as pages, with an index."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import export_html  # noqa: E402
+
+
+def test_export_writes_pages_and_an_index(tmp_path):
+    notebook = ROOT / "notebooks" / "01_convolution_basics.ipynb"
+    entries = export_html.export([notebook], tmp_path)
+    assert entries == [("01_convolution_basics.html", "1. Convolution basics")]
+    page = (tmp_path / "01_convolution_basics.html").read_text(encoding="utf-8")
+    assert "Sliding the window, by hand" in page and "data:image/png;base64" in page
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert '<a href="01_convolution_basics.html">1. Convolution basics</a>' in index
