@@ -20,6 +20,7 @@ help:
 	@echo "make test       install if needed, then unit tests + nbval over every notebook (+ the browser test"
 	@echo "                when Chromium is installed)"
 	@echo "make test-browser  notebooks 02 and 07 in JupyterLab in headless Chromium"
+	@echo "make test-colab-like  unit tests, notebooks 02 and 07 with Colab's versions (Python 3.13, TF 2.20)"
 	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
 	@echo "make bench      run the benchmarks in bench/ and print their tables (time and memory budgets too)"
 	@echo "make html       export the executed notebooks to build/html/ with an index page"
@@ -62,6 +63,10 @@ execute: $(STAMP)
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# A second environment with Colab's versions; see tools/colab_like.sh and the README.
+test-colab-like:
+	tools/colab_like.sh
+
 html: $(STAMP)
 	$(BIN)/python tools/export_html.py
 
@@ -81,4 +86,4 @@ clean:
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-colab

@@ -35,7 +35,10 @@ DATA_MODES = {
 # would only confuse a learner. Anything else is passed through.
 _HARMLESS_TF_LINES = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
-    r"|[IWE]\d{4} [\d:. ]+\d+ (port|cudart_stub|cuda_platform|cuda_executor|cpu_feature_guard)\.cc:\d+\]"
+    # absl style (TF 2.21: "E0000 00:00:... 123 cuda_platform.cc:51]") and TF 2.20's older style
+    # ("2026-01-01 12:00:00.000000: E external/.../cuda_platform.cc:51]").
+    r"|([IWE]\d{4} [\d:. ]+\d+ |\d{4}-\d\d-\d\d [\d:.]+: [IWE] (\S+/)?)"
+    r"(port|cudart_stub|cuda_platform|cuda_executor|cpu_feature_guard)\.cc:\d+\]"
     r"|To enable the following instructions: .* in other operations, rebuild TensorFlow)"
 )
 

@@ -133,14 +133,22 @@ def _score_model(model, layer_name):
     rest = leaves[index + 1:]
     if last is not None:
         rest = rest[:-1]  # the head turns the body into logits itself
+    inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
+    features = inputs
     try:
-        inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
-        features = inputs
         for layer in leaves[: index + 1]:
             features = layer(features)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
+                         f"whose layers form a chain, like the course's classifier or VGG16.") from None
+    if len(features.shape) != 4:
+        raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(features.shape)}, not feature "
+                         f"maps; choose a conv layer.")
+    try:
         feature_input = keras.Input(shape=tuple(features.shape[1:]))
         body = feature_input
-        for layer in rest:
+        # Older Keras refuses a model whose output is its input, so an empty rest is an Identity layer.
+        for layer in rest or [keras.layers.Identity()]:
             body = layer(body)
     except (ValueError, TypeError) as error:
         raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
@@ -304,9 +312,6 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
     for start in range(0, len(array), _CHUNK):  # bounded memory: a chunk of images at a time
         stop = start + _CHUNK
         feature_maps = to_features(tf.convert_to_tensor(array[start:stop]), training=False)
-        if feature_maps.shape.rank != 4:
-            raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(feature_maps.shape)}, not feature "
-                             f"maps; choose a conv layer.")
         with tf.GradientTape() as tape:
             tape.watch(feature_maps)
             logits = to_logits(to_body(feature_maps, training=False))
