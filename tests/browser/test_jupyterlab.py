@@ -114,6 +114,8 @@ def open_and_run_all(page, base, token, name):
     """Open a notebook in JupyterLab, run all cells, wait until the kernel is done, save."""
     page.goto(f"{base}/lab/tree/{name}?token={token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    # JupyterLab's pop-up notifications (such as its news question) would cover the screenshots.
+    page.add_style_tag(content=".Toastify { display: none !important; }")
     wait_for_idle_kernel(base, token, name)
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li.lm-Menu-item:has-text('Run All Cells'):not(.lm-mod-disabled)")
@@ -211,7 +213,8 @@ def test_notebook_02_runs_in_jupyterlab_and_its_explorer_responds(lab, browser):
 def test_notebook_07_runs_in_jupyterlab_and_its_layer_chooser_responds(lab, browser):
     base, token, folder = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # Tall enough for the whole explorer (three rows of pictures) to fit in one screenshot.
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
     open_and_run_all(page, base, token, "07_grad_cam.ipynb")
     errors, unrun = saved_errors(folder / "07_grad_cam.ipynb")
     assert errors == [] and unrun == 0, f"errors: {errors}; cells not run: {unrun}"
