@@ -62,6 +62,8 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@echo "== bench/notebooks.py --imagenet 05 06 07 (the online path: the optional ImageNet sections run)"
+	@$(BIN)/python bench/notebooks.py --imagenet 05 06 07
 
 # A second environment with Colab's versions; see tools/colab_like.sh and the README.
 test-colab-like:

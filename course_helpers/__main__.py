@@ -11,6 +11,7 @@ import os
 import platform
 import shutil
 import sys
+from pathlib import Path
 
 # Minimum versions the course is written for: (import name, pip name, minimum).
 REQUIRED = [
@@ -66,25 +67,35 @@ def doctor():
     print("For the tests and for running JupyterLab locally (not needed in Colab):")
     for module_name, pip_name, minimum in OPTIONAL:
         print(_check_package(module_name, pip_name, minimum)[1])
+    mode = None
     try:
         mode = data_mode()
         print(f"Data: COURSE_DATA={os.environ.get('COURSE_DATA', '(unset)')} -> {DATA_MODES[mode]}")
     except ValueError as error:
         print(f"  PROBLEM  {error}")
         problems += 1
-    from . import data, models
+    from . import data, images
 
-    folder = data.data_dir()
+    # Where the data lives, without creating it: a mistyped shared folder should be reported, not made.
+    shared = os.environ.get("COURSE_DATA_DIR")
+    folder = Path(shared or images.DATA_DIR).expanduser().resolve()
+    print(f"Data folder: {folder}" + (" (from $COURSE_DATA_DIR)" if shared else ""))
+    if not folder.is_dir():
+        print("  note     it does not exist yet; the course creates it on first use. If it should be a shared "
+              "folder, check the spelling of COURSE_DATA_DIR.")
     real = [split for split, spec in data.REAL.items() if (folder / spec.folder).is_dir()]
-    print(f"Data folder: {'$COURSE_DATA_DIR' if os.environ.get('COURSE_DATA_DIR') else 'the course data/ folder'}")
     print(f"  real horse-or-human cached: {', '.join(real) if real else 'no'}")
     print(f"  offline stand-in generated: {'yes' if (folder / 'standin' / 'train').is_dir() else 'no (made on first use, ~15 s)'}")
     for source in ("real", "standin"):
-        path = models.default_model_path(150, source)
-        if path.is_file():
+        if (folder / "models" / f"horse_or_human_{source}_150.keras").is_file():
             print(f"  trained model ({source}): yes")
-    reason = data.unreachable(data.REAL["train"].url)
-    print(f"Network: {'the real data can be downloaded' if reason is None else reason + ' (the stand-in will be used)'}")
+    if mode == "standin":
+        print("Network: not checked (COURSE_DATA=standin never downloads the real data)")
+    elif mode is None:
+        print("Network: not checked (fix COURSE_DATA first)")
+    else:
+        reason = data.unreachable(data.REAL["train"].url)
+        print(f"Network: {'the real data can be downloaded' if reason is None else reason + ' (the stand-in will be used)'}")
     print("Widgets: JupyterLab 4 and Colab render ipywidgets 7.7 and 8 without extra steps.")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     print(f"Chromium for `make test-browser`: {'found' if chromium else 'not found (optional)'}")
@@ -108,8 +119,8 @@ def fetch(standin=False, epochs=None):
         return 1
     model = models.load_or_train_classifier(150, epochs or models.RECIPE["epochs"], source=source)
     path = models.default_model_path(150, source)
-    print(f"Ready: data and trained model ({model.count_params():,} parameters) in the course data folder "
-          f"({path.parent.parent.name}/{path.parent.name}/{path.name}). Notebooks 5 to 7 will load it.")
+    print(f"Ready: the data and the trained model ({model.count_params():,} parameters), saved as {path}. "
+          f"Notebooks 5 to 7 will load it.")
     return 0
 
 

@@ -115,32 +115,78 @@ def _leaf_index(model, layer_name):
     raise ValueError(f"the model has no layer named {layer_name!r}. Valid names: {valid}.")
 
 
+def _parents(layer):
+    """The layers feeding ``layer`` where the model was built (its first call)."""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if not nodes:
+        return None
+    return [parent.operation for parent in nodes[0].parent_nodes]
+
+
+def _is_chain(layers):
+    """True if each layer takes exactly the previous one's output, as built."""
+    return all(_parents(layer) == [previous] for previous, layer in zip(layers, layers[1:]))
+
+
 def _score_model(model, layer_name):
-    """Two keras.Models, input -> feature maps and feature maps -> logits' input, and the head.
+    """input -> feature maps and feature maps -> logits' input as two keras.Models, the head, and
+    whether the layers up to the split form a chain (so that their units' centres can be computed).
 
     Splitting the model at the layer, rather than asking one model for an inner
     output, makes the feature maps an explicit input of the rest of the network,
-    so their gradient is always defined. The model is rebuilt as a chain of its
-    own layers (weights shared, nothing changed), which covers Sequential
-    models, chain-like functional models and nested base models such as VGG16.
+    so their gradient is always defined. Both parts reuse the model's own layers
+    (weights shared, nothing changed).
+
+    * A layer at the model's top level: the first part follows the model's own
+      graph, so networks with branches before it (residual connections, as in
+      ResNet or MobileNetV2) work. The layers after it must form a chain, as
+      they do after the last conv layer of such classifiers.
+    * A layer inside a nested base model (VGG16 used as a layer): the model is
+      rebuilt as the chain of its layers, nested ones flattened.
     """
     import keras
 
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError("these explanation methods handle models with one input and one output.")
     last, to_logits, head = _head(model)
-    leaves, index = _leaf_index(model, layer_name)
-    rest = leaves[index + 1:]
+    top_level = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    position = [layer.name for layer in top_level].index(layer_name) \
+        if layer_name in [layer.name for layer in top_level] else None
+    if position is not None and not isinstance(top_level[position], keras.Model) \
+            and _parents(top_level[position]) is not None:
+        split = top_level[position]
+        prefix_is_chain = _is_chain(top_level[: position + 1])
+        rest = top_level[position + 1:]
+        if not _is_chain([split] + rest):
+            raise ValueError(f"the network branches or joins after {layer_name!r} (a residual connection, for "
+                             f"example), so it cannot be split there; choose a later layer, such as the last "
+                             f"conv layer {default_layer(model)!r}.")
+        inputs = model.inputs[0]
+        features = None
+        for node in split._inbound_nodes:  # the call that belongs to this model's graph (a layer may have several)
+            try:
+                keras.Model(inputs, node.output_tensors[0])
+            except ValueError:
+                continue
+            features = node.output_tensors[0]
+            break
+        if features is None:
+            raise ValueError(f"could not find {layer_name!r} in the graph from the model's input; "
+                             f"these methods need a model built with keras.Input.")
+    else:
+        leaves, index = _leaf_index(model, layer_name)
+        prefix_is_chain = True
+        rest = leaves[index + 1:]
+        inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
+        features = inputs
+        try:
+            for layer in leaves[: index + 1]:
+                features = layer(features)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
+                             f"whose layers form a chain, like the course's classifier or VGG16.") from None
     if last is not None:
         rest = rest[:-1]  # the head turns the body into logits itself
-    inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
-    features = inputs
-    try:
-        for layer in leaves[: index + 1]:
-            features = layer(features)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
-                         f"whose layers form a chain, like the course's classifier or VGG16.") from None
     if len(features.shape) != 4:
         raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(features.shape)}, not feature "
                          f"maps; choose a conv layer.")
@@ -151,9 +197,9 @@ def _score_model(model, layer_name):
         for layer in rest or [keras.layers.Identity()]:
             body = layer(body)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
-                         f"whose layers form a chain, like the course's classifier or VGG16.") from None
-    return keras.Model(inputs, features), keras.Model(feature_input, body), to_logits, head
+        raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need the "
+                         f"layers after it to form a chain.") from None
+    return keras.Model(inputs, features), keras.Model(feature_input, body), to_logits, head, prefix_is_chain
 
 
 def _check_images(model, images):
@@ -306,7 +352,7 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
         raise ValueError(f"upsample must be 'aligned', 'stretch' or False; got {upsample!r}.")
     array = _check_images(model, images)
     layer_name = layer_name or default_layer(model)
-    to_features, to_body, to_logits, head = _score_model(model, layer_name)
+    to_features, to_body, to_logits, head, prefix_is_chain = _score_model(model, layer_name)
     classes = _class_indices(class_index, len(array))
     chunks = []
     for start in range(0, len(array), _CHUNK):  # bounded memory: a chunk of images at a time
@@ -323,7 +369,9 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
     maps = tf.concat(chunks, axis=0)
     if upsample:
         leaves, index = _leaf_index(model, layer_name)
-        centres = _unit_centres(leaves[: index + 1], array.shape[1:3]) if upsample == "aligned" else None
+        # Centres need the chain of layers up to the split; with branches on the way, stretch instead.
+        aligned = upsample == "aligned" and prefix_is_chain
+        centres = _unit_centres(leaves[: index + 1], array.shape[1:3]) if aligned else None
         maps = _to_input_size(maps, array.shape[1:3], centres)
     return np.asarray(maps, dtype=np.float32)
 

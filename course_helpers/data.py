@@ -526,6 +526,9 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
         file_paths = [path for path, kept in zip(file_paths, keep) if kept]
         kept_flags = tf.constant(keep)
         images_ds = images_ds.enumerate().filter(lambda i, _: kept_flags[i]).map(lambda _, example: example)
+        # A filter hides the length; stating it lets Keras count the steps (and not warn
+        # that the input "ran out of data" at the end of the first epoch).
+        images_ds = images_ds.apply(tf.data.experimental.assert_cardinality(len(file_paths)))
     pipeline = images_ds.map(lambda x, y: (tf.cast(tf.round(x), tf.uint8), y), num_parallel_calls=tf.data.AUTOTUNE)
     pipeline = pipeline.cache()
     if shuffle:

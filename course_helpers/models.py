@@ -23,6 +23,7 @@ __all__ = [
     "load_or_train_classifier",
     "predict_image",
     "imagenet_vgg16",
+    "imagenet_mobilenet_v2",
 ]
 
 #: How notebook 4 trains the classifier: RMSprop at 1e-3 as in the codelab, 10 epochs instead of 15.
@@ -33,6 +34,10 @@ MIN_IMG_SIZE = 94
 
 VGG16_WEIGHTS = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 VGG16_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS
+#: Keras's own checksums of the VGG16 weight files (with the top: True, without: False).
+VGG16_MD5 = {True: "64373286793e3c8b2b4e3219cbf3544b", False: "6d6bbae143d832006294945121d1f1fc"}
+MOBILENET_V2_WEIGHTS = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
+MOBILENET_V2_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/" + MOBILENET_V2_WEIGHTS
 
 
 def build_classifier(img_size=150, learning_rate=RECIPE["learning_rate"]):
@@ -175,13 +180,52 @@ def predict_image(model, image):
     return "horse", 1.0 - probability_human
 
 
+def _keras_models_dir():
+    """Where Keras caches downloaded weights: ``$KERAS_HOME/models``, else ``~/.keras/models``."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
+
+
+def _imagenet_model(label, build, weights_name, url, md5=None):
+    """``build(weights_file)`` with the ImageNet weights, downloaded (and checked) if they are not cached;
+    None and one line saying why when they cannot be had."""
+    import keras
+
+    from . import data_mode
+
+    folder = _keras_models_dir()
+    if not (folder / weights_name).is_file():
+        if data_mode() == "standin":  # the course's offline mode: no download, not even a connection test
+            print(f"{label} skipped: its ImageNet weights are not cached here, and COURSE_DATA=standin (offline "
+                  f"mode) downloads nothing. Unset COURSE_DATA on a machine with a network to run this section.")
+            return None
+        if data.unreachable(url):
+            host = urllib.parse.urlparse(url).hostname
+            print(f"{label} skipped: its ImageNet weights are not cached here, and {host} cannot be reached "
+                  f"(no network?).")
+            return None
+    try:
+        # The folder is named explicitly: Keras reads KERAS_HOME once, when it is imported.
+        path = keras.utils.get_file(weights_name, url, cache_dir=str(folder.parent), cache_subdir="models",
+                                    file_hash=md5)
+        return build(path)
+    except Exception as error:  # a failed or interrupted download, a damaged file
+        print(f"{label} skipped: the ImageNet weights could not be loaded ({type(error).__name__}: {error}).")
+        return None
+
+
 def imagenet_vgg16(include_top=True):
     """Keras's VGG16 with ImageNet weights, or None when the weights cannot be had.
 
     The weights (528 MB with the classifier top, 58 MB without) are cached by
     Keras under ``~/.keras/models``. When they are not cached and cannot be
-    downloaded (no network), this prints one line saying why and returns None,
-    so the optional VGG16 sections of notebooks 5 to 7 can skip themselves.
+    downloaded (no network, or ``COURSE_DATA=standin``), this prints one line
+    saying why and returns None, so the optional sections of notebooks 5 and 6
+    can skip themselves.
+
+    Building VGG16 *with* its classifier top takes about 2.3 GB of memory on
+    top of the kernel's own (measured; its dense layers hold 124 million of
+    its 138 million weights), more than Binder's 2 GB in all: notebook 7 uses
+    :func:`imagenet_mobilenet_v2` instead. Without the top it takes 0.5 GB.
 
     Returns
     -------
@@ -190,15 +234,26 @@ def imagenet_vgg16(include_top=True):
     import keras
 
     name = VGG16_WEIGHTS if include_top else VGG16_WEIGHTS.replace(".h5", "_notop.h5")
-    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / name
-    if not cached.is_file():
-        if data.unreachable(VGG16_URL):
-            host = urllib.parse.urlparse(VGG16_URL).hostname
-            print(f"VGG16 skipped: its ImageNet weights are not cached here, and {host} cannot be reached "
-                  f"(no network?).")
-            return None
-    try:
-        return keras.applications.VGG16(weights="imagenet", include_top=include_top)
-    except Exception as error:  # a failed or interrupted download
-        print(f"VGG16 skipped: the ImageNet weights could not be loaded ({type(error).__name__}: {error}).")
-        return None
+    url = VGG16_URL.rsplit("/", 1)[0] + "/" + name
+    md5 = VGG16_MD5[include_top]
+    return _imagenet_model("VGG16", lambda path: keras.applications.VGG16(weights=path, include_top=include_top),
+                           name, url, md5)
+
+
+def imagenet_mobilenet_v2():
+    """Keras's MobileNetV2 ImageNet classifier (224 x 224 px input), or None when the weights cannot be had.
+
+    A small ImageNet classifier (3.5 million weights, a 14 MB download) for
+    explaining real photos in notebook 7. Inputs are RGB in [-1, 1]: use
+    ``keras.applications.mobilenet_v2.preprocess_input`` on pixels in [0, 255].
+    Its last conv layer is ``"Conv_1"``. Returns None with one line saying why
+    when the weights are not cached and cannot be downloaded.
+
+    Returns
+    -------
+    keras.Model or None
+    """
+    import keras
+
+    return _imagenet_model("MobileNetV2", lambda path: keras.applications.MobileNetV2(weights=path),
+                           MOBILENET_V2_WEIGHTS, MOBILENET_V2_URL)

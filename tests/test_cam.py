@@ -74,6 +74,49 @@ def test_with_global_average_pooling_grad_cam_is_exactly_cam(class_index):
     np.testing.assert_allclose(maps, (expected - low) / spread, atol=1e-5)
 
 
+def residual_model():
+    """A residual connection before the explained layer, as in ResNet or MobileNetV2, then GAP + softmax."""
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input(shape=(20, 20, 3))
+    first = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="r1")(inputs)
+    second = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="r2")(first)
+    joined = keras.layers.Add(name="join")([first, second])
+    features = keras.layers.Conv2D(5, 3, activation="relu", name="features")(joined)
+    pooled = keras.layers.GlobalAveragePooling2D(name="gap")(features)
+    outputs = keras.layers.Dense(3, activation="softmax", name="out")(pooled)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("class_index", [0, 2])
+def test_networks_with_branches_before_the_layer_work_and_still_equal_cam(class_index):
+    model = residual_model()
+    images = IMAGES[:, :20, :20]
+    maps = cam.grad_cam(model, images, "features", class_index=class_index, upsample=False)
+    features = keras.Model(model.inputs, model.get_layer("features").output).predict(images, verbose=0)
+    expected = np.maximum(np.einsum("nhwk,k->nhw", features, model.get_layer("out").get_weights()[0][:, class_index]), 0)
+    low = expected.min(axis=(1, 2), keepdims=True)
+    spread = np.maximum(expected.max(axis=(1, 2), keepdims=True) - low, 1e-8)
+    np.testing.assert_allclose(maps, (expected - low) / spread, atol=1e-5)
+    # the units' centres are not known with a branch on the way: "aligned" falls back to stretching
+    np.testing.assert_array_equal(cam.grad_cam(model, images, "features", class_index=class_index),
+                                  cam.grad_cam(model, images, "features", class_index=class_index, upsample="stretch"))
+
+
+def test_mobilenet_v2_the_notebooks_imagenet_classifier_is_explained_at_its_last_conv_layer():
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))  # random weights, offline
+    assert cam.default_layer(model) == "Conv_1"
+    pictures = RNG.uniform(-1, 1, (2, 96, 96, 3)).astype("float32")
+    both = cam.grad_cam(model, pictures, class_index=[3, 7])
+    assert both.shape == (2, 96, 96) and np.all(np.isfinite(both)) and both.min() >= 0 and both.max() <= 1
+    np.testing.assert_allclose(both[1:], cam.grad_cam(model, pictures[1:], class_index=7), atol=1e-5)
+
+
+def test_a_split_where_branches_join_later_is_refused_with_the_layer_to_use():
+    with pytest.raises(ValueError, match=r"branches or joins after 'r1'.*'features'"):
+        cam.grad_cam(residual_model(), IMAGES[:, :20, :20], "r1")
+
+
 # ----------------------------------------------------------------------------
 # conventions
 # ----------------------------------------------------------------------------

@@ -24,6 +24,32 @@ def test_doctor_names_what_is_wrong(monkeypatch, capsys):
     assert "TOO OLD  numpy" in out and "needs 99.0 or newer" in out
     assert "MISSING  no-such-package" in out and "pip install" in out
     assert "COURSE_DATA='offline'" in out and "3 problem(s)" in out
+    assert "Network: not checked" in out
+
+
+def test_doctor_checks_the_network_only_when_the_real_data_may_be_used(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "shared-folder-typo"))
+    with socket.socket() as listening:  # a loopback "download server" that accepts connections
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        spec = data.REAL["train"]
+        monkeypatch.setitem(data.REAL, "train", data.RemoteZip(f"http://127.0.0.1:{port}/train.zip", spec.size,
+                                                               spec.sha256, spec.folder))
+        monkeypatch.setenv("COURSE_DATA", "auto")
+        assert cli.main(["doctor"]) == 0
+        out = capsys.readouterr().out
+        assert "Network: the real data can be downloaded" in out
+    monkeypatch.setenv("COURSE_DATA", "real")
+    cli.main(["doctor"])  # the listener is closed now: nothing answers on that port
+    assert "127.0.0.1 cannot be reached" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_DATA", "standin")
+    cli.main(["doctor"])
+    out = capsys.readouterr().out
+    assert "Network: not checked" in out
+    # the mistyped shared folder is named and reported, not silently created
+    assert str(tmp_path / "shared-folder-typo") in out and "does not exist yet" in out
+    assert not (tmp_path / "shared-folder-typo").exists()
 
 
 def test_fetch_standin_prepares_data_and_a_trained_model(tmp_path, monkeypatch, capsys):
@@ -33,7 +59,8 @@ def test_fetch_standin_prepares_data_and_a_trained_model(tmp_path, monkeypatch, 
     monkeypatch.setitem(data.STANDIN_PER_CLASS, "validation", 6)
     assert cli.main(["fetch", "--standin", "--epochs", "1"]) == 0
     assert models.default_model_path(150, "standin").is_file()
-    assert "Ready:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Ready:" in out and str(models.default_model_path(150, "standin")) in out
 
 
 def test_fetch_without_network_says_what_to_do(tmp_path, monkeypatch, capsys):

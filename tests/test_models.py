@@ -122,11 +122,38 @@ def test_load_dataset_labels_follow_the_folders(tmp_path, monkeypatch):
     subset = data.load_dataset("train", img_size=32, batch_size=100, shuffle=False, per_class=2)
     assert np.concatenate([y.numpy() for _, y in subset]).reshape(-1).tolist() == [0, 0, 1, 1]
     assert len(subset.file_paths) == 4
+    # Keras is told the subset's length (a filter alone would hide it): 4 images in batches of 3
+    assert int(data.load_dataset("train", img_size=32, batch_size=3, per_class=2).cardinality()) == 2
 
 
 def test_vgg16_is_none_with_a_reason_when_the_weights_cannot_be_had(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached weights here
+    monkeypatch.setenv("COURSE_DATA", "auto")
     monkeypatch.setattr(models, "VGG16_URL", "http://127.0.0.1:9/vgg16.h5")  # nothing listens on port 9
     assert models.imagenet_vgg16() is None
     printed = capsys.readouterr().out.strip()
-    assert printed.startswith("VGG16 skipped") and printed.count("\n") == 0
+    assert printed.startswith("VGG16 skipped") and "127.0.0.1 cannot be reached" in printed
+    assert printed.count("\n") == 0
+
+
+def test_the_offline_mode_skips_imagenet_models_without_touching_the_network(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("COURSE_DATA", "standin")
+
+    def no_network(url, timeout=3):
+        raise AssertionError(f"the offline mode tried to reach {url}")
+
+    monkeypatch.setattr(data, "unreachable", no_network)
+    assert models.imagenet_vgg16(include_top=False) is None
+    assert models.imagenet_mobilenet_v2() is None
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(" skipped")[0] for line in printed] == ["VGG16", "MobileNetV2"]
+    assert all("COURSE_DATA=standin" in line for line in printed)
+
+
+def test_broken_cached_weights_are_reported_not_raised(tmp_path, monkeypatch, capsys):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / models.MOBILENET_V2_WEIGHTS).write_bytes(b"an interrupted download")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert models.imagenet_mobilenet_v2() is None
+    assert capsys.readouterr().out.startswith("MobileNetV2 skipped: the ImageNet weights could not be loaded")
