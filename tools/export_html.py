@@ -8,7 +8,9 @@ drawn by scripts loaded from public CDNs, which need a network.
 import argparse
 import html
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from nbconvert import HTMLExporter
@@ -26,7 +28,25 @@ def title_of(path):
 
 
 def export(notebooks, target):
-    target.mkdir(parents=True, exist_ok=True)
+    """Write the pages and index.html into a new folder next to ``target``, then swap it in whole,
+    so a failed export leaves the previous pages as they were."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        entries = _write_pages(notebooks, building)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+            target.rename(old / target.name)
+            building.rename(target)
+            shutil.rmtree(old)
+        else:
+            building.rename(target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return entries
+
+
+def _write_pages(notebooks, target):
     exporter = HTMLExporter(template_name="lab")
     entries = []
     for path in notebooks:

@@ -6,8 +6,11 @@ cells, checks that no cell shows an error, moves a widget control and checks
 that the picture changes. Screenshots go to build/screenshots/.
 
 Run with ``make test-browser`` (``make test`` runs it too when Chromium is
-installed). The notebooks run on copies in a temporary folder, so the
-committed files are never touched.
+installed; CI requires it). Plain ``pytest`` leaves this folder out (see
+``addopts`` in pyproject.toml); ``pytest tests/browser -o addopts=""`` runs it.
+The notebooks run on copies in a temporary folder, with their stored outputs
+cleared, so the committed files are never touched and every output checked
+comes from this run.
 """
 import json
 import os
@@ -30,6 +33,17 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "-
 RUN_TIMEOUT_S = 240
 
 
+def write_without_outputs(source, destination):
+    """A copy of a notebook with every output and execution count cleared, so that what is
+    found in it after the run can only come from this run."""
+    notebook = json.loads(Path(source).read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    notebook["metadata"].pop("widgets", None)
+    Path(destination).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -44,11 +58,11 @@ def lab(tmp_path_factory):
                            "(or set CHROMIUM to a Chromium binary).")
     folder = tmp_path_factory.mktemp("lab")
     for name in ["02_padding_stride_pooling.ipynb", "07_grad_cam.ipynb"]:
-        shutil.copy(ROOT / "notebooks" / name, folder / name)
+        write_without_outputs(ROOT / "notebooks" / name, folder / name)
     port, token = free_port(), secrets.token_hex(16)
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
-               "--ServerApp.disable_check_xsrf=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+               "--LabApp.news_url=", "--LabApp.check_for_updates_class="
                "jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -110,8 +124,8 @@ def wait_for_idle_kernel(base, token, name, timeout_s=90):
     raise TimeoutError(f"the kernel for {name} did not become idle within {timeout_s} s")
 
 
-def open_and_run_all(page, base, token, name):
-    """Open a notebook in JupyterLab, run all cells, wait until the kernel is done, save."""
+def open_and_run_all(page, base, token, folder, name):
+    """Open a notebook in JupyterLab, run all cells, wait until the kernel is done, save (and see the file change)."""
     page.goto(f"{base}/lab/tree/{name}?token={token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     # JupyterLab's pop-up notifications (such as its news question) would cover the screenshots.
@@ -119,8 +133,7 @@ def open_and_run_all(page, base, token, name):
     wait_for_idle_kernel(base, token, name)
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li.lm-Menu-item:has-text('Run All Cells'):not(.lm-mod-disabled)")
-    # The saved prompts are numbered already: first see the run start ([*]), then wait until no
-    # cell is busy, every code cell has a fresh number, and the kernel is idle again.
+    # First see the run start ([*]), then wait until no cell is busy and the kernel is idle again.
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].some(p => p.textContent.includes('*'))",
         timeout=60_000,
@@ -134,8 +147,14 @@ def open_and_run_all(page, base, token, name):
         }""",
         timeout=RUN_TIMEOUT_S * 1000,
     )
+    saved_before = (folder / name).stat().st_mtime_ns
     page.keyboard.press("Control+s")
-    page.wait_for_timeout(1500)
+    deadline = time.time() + 30
+    while (folder / name).stat().st_mtime_ns == saved_before:
+        if time.time() > deadline:
+            raise TimeoutError(f"JupyterLab did not save {name} within 30 s")
+        time.sleep(0.2)
+    page.wait_for_timeout(500)  # let the write finish
 
 
 def shut_down_kernels(base, token):
@@ -171,22 +190,41 @@ def saved_errors(path):
 
 
 def widget_picture(page, explorer_index=0):
-    """The src of the picture inside the n-th rendered ipywidgets box that holds an image."""
+    """SHA-256 of the bytes of the picture inside the n-th rendered ipywidgets box that holds an image.
+
+    The bytes, not the src: ipywidgets makes a new blob URL on every update, even for the same picture.
+    """
     return page.evaluate(
-        """(n) => {
+        """async (n) => {
             const boxes = [...document.querySelectorAll('.jupyter-widgets.widget-vbox')]
                 .filter(box => box.querySelector('img'));
-            return boxes.length > n ? boxes[n].querySelector('img').getAttribute('src') : null;
+            const img = boxes.length > n ? boxes[n].querySelector('img') : null;
+            if (!img || !img.getAttribute('src')) return null;
+            const bytes = await (await fetch(img.src)).arrayBuffer();
+            if (bytes.byteLength === 0) return null;
+            const digest = await crypto.subtle.digest('SHA-256', bytes);
+            return [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join('');
         }""",
         explorer_index,
     )
+
+
+def wait_for_a_new_picture(page, before, timeout_s):
+    """Until the first explorer shows a picture with other bytes than ``before``; return its hash."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        now = widget_picture(page)
+        if now is not None and now != before:
+            return now
+        page.wait_for_timeout(250)
+    raise TimeoutError(f"the explorer's picture did not change within {timeout_s} s")
 
 
 def test_notebook_02_runs_in_jupyterlab_and_its_explorer_responds(lab, browser):
     base, token, folder = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    open_and_run_all(page, base, token, "02_padding_stride_pooling.ipynb")
+    open_and_run_all(page, base, token, folder, "02_padding_stride_pooling.ipynb")
     errors, unrun = saved_errors(folder / "02_padding_stride_pooling.ipynb")
     assert errors == [] and unrun == 0, f"errors: {errors}; cells not run: {unrun}"
 
@@ -200,10 +238,7 @@ def test_notebook_02_runs_in_jupyterlab_and_its_explorer_responds(lab, browser):
     handle = explorer.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").nth(2)
     handle.click()
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("(old) => { const img = [...document.querySelectorAll('.jupyter-widgets.widget-vbox')]"
-                           ".filter(b => b.querySelector('img'))[0].querySelector('img');"
-                           "return img && img.getAttribute('src') !== old; }", arg=before, timeout=30_000)
-    assert widget_picture(page) != before
+    assert wait_for_a_new_picture(page, before, 30) != before
     snapshot(page, explorer, SCREENSHOTS / "02_conv_explorer_after.png")
     page.screenshot(path=str(SCREENSHOTS / "02_page.png"))
     page.close()
@@ -215,7 +250,7 @@ def test_notebook_07_runs_in_jupyterlab_and_its_layer_chooser_responds(lab, brow
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Tall enough for the whole explorer (three rows of pictures) to fit in one screenshot.
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
-    open_and_run_all(page, base, token, "07_grad_cam.ipynb")
+    open_and_run_all(page, base, token, folder, "07_grad_cam.ipynb")
     errors, unrun = saved_errors(folder / "07_grad_cam.ipynb")
     assert errors == [] and unrun == 0, f"errors: {errors}; cells not run: {unrun}"
 
@@ -226,9 +261,7 @@ def test_notebook_07_runs_in_jupyterlab_and_its_layer_chooser_responds(lab, brow
     assert before, "the Grad-CAM explorer's picture did not render"
     snapshot(page, explorer, SCREENSHOTS / "07_grad_cam_explorer_before.png")
     explorer.locator("select").first.select_option("conv3")
-    page.wait_for_function("(old) => { const img = [...document.querySelectorAll('.jupyter-widgets.widget-vbox')]"
-                           ".filter(b => b.querySelector('img'))[0].querySelector('img');"
-                           "return img && img.getAttribute('src') !== old; }", arg=before, timeout=60_000)
+    assert wait_for_a_new_picture(page, before, 60) != before
     snapshot(page, explorer, SCREENSHOTS / "07_grad_cam_explorer_after.png")
     page.screenshot(path=str(SCREENSHOTS / "07_page.png"))
     page.close()
