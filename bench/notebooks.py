@@ -47,7 +47,9 @@ IMAGENET_STAND_IN = """
 import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path
-import keras
+import course_helpers
+with course_helpers._filtered_native_stderr():  # TensorFlow's start-up lines, as setup() does
+    import keras
 from course_helpers import models
 
 _folder = Path({folder!r})

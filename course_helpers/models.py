@@ -222,10 +222,11 @@ def imagenet_vgg16(include_top=True):
     saying why and returns None, so the optional sections of notebooks 5 and 6
     can skip themselves.
 
-    Building VGG16 *with* its classifier top takes about 2.3 GB of memory on
-    top of the kernel's own (measured; its dense layers hold 124 million of
-    its 138 million weights), more than Binder's 2 GB in all: notebook 7 uses
-    :func:`imagenet_mobilenet_v2` instead. Without the top it takes 0.5 GB.
+    Building VGG16 *with* its classifier top and loading its weights takes
+    about 2.3 GB of memory on top of the kernel's own (its dense layers hold
+    124 million of its 138 million weights), more than Binder's 2 GB in all:
+    notebook 7 uses :func:`imagenet_mobilenet_v2` instead. Without the top it
+    takes about 0.1 GB. (Both measured by ``bench/imagenet_memory.py``.)
 
     Returns
     -------

@@ -65,7 +65,7 @@ def test_ci_runs_the_readme_test_command():
     assert "apt-get install" in ci and "chromium" in ci, "CI installs what the browser test needs"
     assert "make test" in (ROOT / "README.md").read_text(encoding="utf-8")
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    for target in ["lab", "test", "execute", "bench", "clean", "links", "lock"]:
+    for target in ["lab", "test", "test-browser", "test-colab-like", "execute", "bench", "html", "clean", "links", "lock"]:
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"make {target} is missing"
 
 
