@@ -220,49 +220,46 @@ def wait_for_a_new_picture(page, before, timeout_s):
     raise TimeoutError(f"the explorer's picture did not change within {timeout_s} s")
 
 
-def test_notebook_02_runs_in_jupyterlab_and_its_explorer_responds(lab, browser):
+def run_and_show_the_first_explorer(browser, lab, name, height):
+    """Open and run a notebook, check that no cell failed, find its first explorer, screenshot it;
+    return (page, explorer, hash of its picture)."""
     base, token, folder = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    open_and_run_all(page, base, token, folder, "02_padding_stride_pooling.ipynb")
-    errors, unrun = saved_errors(folder / "02_padding_stride_pooling.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    open_and_run_all(page, base, token, folder, name)
+    errors, unrun = saved_errors(folder / name)
     assert errors == [] and unrun == 0, f"errors: {errors}; cells not run: {unrun}"
-
     explorer = page.locator(".jupyter-widgets.widget-vbox:has(img)").first
     explorer.scroll_into_view_if_needed()
     page.wait_for_function("() => [...document.querySelectorAll('.jupyter-widgets img')].some(i => i.src)")
     before = widget_picture(page)
-    assert before, "the explorer's picture did not render"
-    snapshot(page, explorer, SCREENSHOTS / "02_conv_explorer_before.png")
+    assert before, f"the explorer's picture in {name} did not render"
+    snapshot(page, explorer, SCREENSHOTS / f"{name[:2]}_explorer_before.png")
+    return page, explorer, before
+
+
+def finish(page, lab, explorer, name):
+    snapshot(page, explorer, SCREENSHOTS / f"{name[:2]}_explorer_after.png")
+    page.screenshot(path=str(SCREENSHOTS / f"{name[:2]}_page.png"))
+    page.close()
+    shut_down_kernels(lab[0], lab[1])
+
+
+def test_notebook_02_runs_in_jupyterlab_and_its_explorer_responds(lab, browser):
+    name = "02_padding_stride_pooling.ipynb"
+    page, explorer, before = run_and_show_the_first_explorer(browser, lab, name, height=1000)
     # Move the "stride" slider one step to the right with the keyboard, as a learner could.
     handle = explorer.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").nth(2)
     handle.click()
     page.keyboard.press("ArrowRight")
     assert wait_for_a_new_picture(page, before, 30) != before
-    snapshot(page, explorer, SCREENSHOTS / "02_conv_explorer_after.png")
-    page.screenshot(path=str(SCREENSHOTS / "02_page.png"))
-    page.close()
-    shut_down_kernels(base, token)
+    finish(page, lab, explorer, name)
 
 
 def test_notebook_07_runs_in_jupyterlab_and_its_layer_chooser_responds(lab, browser):
-    base, token, folder = lab
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = "07_grad_cam.ipynb"
     # Tall enough for the whole explorer (three rows of pictures) to fit in one screenshot.
-    page = browser.new_page(viewport={"width": 1400, "height": 2000})
-    open_and_run_all(page, base, token, folder, "07_grad_cam.ipynb")
-    errors, unrun = saved_errors(folder / "07_grad_cam.ipynb")
-    assert errors == [] and unrun == 0, f"errors: {errors}; cells not run: {unrun}"
-
-    explorer = page.locator(".jupyter-widgets.widget-vbox:has(img)").first
-    explorer.scroll_into_view_if_needed()
-    page.wait_for_function("() => [...document.querySelectorAll('.jupyter-widgets img')].some(i => i.src)")
-    before = widget_picture(page)
-    assert before, "the Grad-CAM explorer's picture did not render"
-    snapshot(page, explorer, SCREENSHOTS / "07_grad_cam_explorer_before.png")
+    page, explorer, before = run_and_show_the_first_explorer(browser, lab, name, height=2000)
     explorer.locator("select").first.select_option("conv3")
     assert wait_for_a_new_picture(page, before, 60) != before
-    snapshot(page, explorer, SCREENSHOTS / "07_grad_cam_explorer_after.png")
-    page.screenshot(path=str(SCREENSHOTS / "07_page.png"))
-    page.close()
-    shut_down_kernels(base, token)
+    finish(page, lab, explorer, name)
