@@ -14,9 +14,10 @@ model notebook 4 saves.
 ``--imagenet`` measures the path an online learner takes (Binder, Colab),
 where the optional ImageNet sections of notebooks 5 to 7 run (VGG16 without
 its top in 5 and 6, MobileNetV2 in 7). The weights cannot be downloaded here,
-so the course's loaders find random weights of the same sizes "cached", and
-load them as they load the real ones (the horse-or-human data stays the
-stand-in). Only time and memory are meaningful in that mode, not the pictures.
+so the course's loaders find random weights of the same sizes "cached" (in
+the real files' format and names) and load them as they would the real ones;
+the horse-or-human data stays the stand-in. Only time and memory are
+meaningful in that mode, not the pictures.
 
     python bench/notebooks.py            # every notebook
     python bench/notebooks.py 05 07      # only those (the model must exist already)
@@ -41,25 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 COURSE_BUDGET_S = 5 * 60
 KERNEL_BUDGET_GB = 1.5
 
-# With --imagenet: the course's own imagenet_* functions run, but the weights they "download" are
-# random ones of the same size (Keras 3 weights files, loaded with load_weights as the real ones are).
+# With --imagenet: the course's own loaders run, and find "cached" files under the real names that
+# hold random weights of the real sizes, in the same legacy HDF5 format, so they load the same way.
 IMAGENET_STAND_IN = """
-import os
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from pathlib import Path
 import course_helpers
 with course_helpers._filtered_native_stderr():  # TensorFlow's start-up lines, as setup() does
     import keras
 from course_helpers import models
 
-_folder = Path({folder!r})
-_files = {{models.VGG16_WEIGHTS: "vgg16", models.VGG16_WEIGHTS.replace(".h5", "_notop.h5"): "vgg16_notop",
-           models.MOBILENET_V2_WEIGHTS: "mobilenet_v2"}}
-models._keras_models_dir = lambda: _folder / "models"  # where the weights count as cached
-keras.utils.get_file = lambda name, *args, **kwargs: str(_folder / (_files[name] + ".weights.h5"))
-# decode_predictions downloads ImageNet's class names: name the class by its index instead
-_decode = lambda p, top=1: [[(str(int(p[0].argmax())), "class %d" % int(p[0].argmax()), float(p[0].max()))]]
-keras.applications.vgg16.decode_predictions = keras.applications.mobilenet_v2.decode_predictions = _decode
+models._keras_models_dir = lambda: Path({folder!r}) / "models"
 """
 
 
@@ -115,20 +107,30 @@ def run(path, folder, imagenet=False):
     return seconds, peak
 
 
+# Writes random weights in the legacy HDF5 layout of Keras's ImageNet files (a private Keras function:
+# this is a benchmark, not course code), under the real file names.
+WRITE_WEIGHTS = """
+import sys, h5py, keras
+from keras.src.legacy.saving import legacy_h5_format
+from course_helpers import models
+for name, model in [
+    (models.VGG16_WEIGHTS.replace(".h5", "_notop.h5"), keras.applications.VGG16(weights=None, include_top=False)),
+    (models.VGG16_WEIGHTS, keras.applications.VGG16(weights=None)),
+    (models.MOBILENET_V2_WEIGHTS, keras.applications.MobileNetV2(weights=None)),
+]:
+    with h5py.File(sys.argv[1] + "/models/" + name, "w") as file:
+        legacy_h5_format.save_weights_to_hdf5_group(file, model)
+    del model
+"""
+
+
 def write_imagenet_weights(folder):
     """Random weights files of the sizes of the ImageNet models, written by a separate process."""
-    code = ("import sys, keras\n"
-            "folder = sys.argv[1]\n"
-            "keras.applications.VGG16(weights=None, include_top=False).save_weights(folder + '/vgg16_notop.weights.h5')\n"
-            "keras.applications.VGG16(weights=None).save_weights(folder + '/vgg16.weights.h5')\n"
-            "keras.applications.MobileNetV2(weights=None).save_weights(folder + '/mobilenet_v2.weights.h5')\n")
-    result = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"could not write the stand-in ImageNet weights:\n{result.stderr}")
     (Path(folder) / "models").mkdir()
-    for name in ("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                 "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"):
-        (Path(folder) / "models" / name).touch()  # "cached": the real files' names
+    result = subprocess.run([sys.executable, "-c", WRITE_WEIGHTS, str(folder)], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if result.returncode != 0:
+        raise SystemExit(f"could not write the stand-in ImageNet weights:\n{result.stderr[-2000:]}")
 
 
 def main():

@@ -115,34 +115,60 @@ def _leaf_index(model, layer_name):
     raise ValueError(f"the model has no layer named {layer_name!r}. Valid names: {valid}.")
 
 
-def _parents(layer):
-    """The layers feeding ``layer`` where the model was built (its first call)."""
-    nodes = getattr(layer, "_inbound_nodes", None)
-    if not nodes:
-        return None
-    return [parent.operation for parent in nodes[0].parent_nodes]
+def _graph_nodes(model):
+    """layer -> the node where ``model``'s own graph calls it, found by walking back from its output.
+
+    A layer called several times (by other models, or on other inputs) has several nodes; only
+    the one on the path to this model's output counts. A layer called twice within this graph
+    maps to None.
+    """
+    nodes, stack = {}, list(model.outputs)
+    while stack:
+        history = getattr(stack.pop(), "_keras_history", None)
+        if history is None:
+            continue
+        layer, node = history[0], history[0]._inbound_nodes[history[1]]
+        if layer in nodes:
+            if nodes[layer] is not node:
+                nodes[layer] = None
+            continue
+        nodes[layer] = node
+        stack.extend(node.input_tensors)
+    return nodes
 
 
-def _is_chain(layers):
-    """True if each layer takes exactly the previous one's output, as built."""
-    return all(_parents(layer) == [previous] for previous, layer in zip(layers, layers[1:]))
+def _is_chain_model(model):
+    """True if every layer of ``model`` (nested models' layers too) takes exactly the previous one's output."""
+    import keras
+
+    nodes, previous = _graph_nodes(model), None
+    for layer in [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]:
+        node = nodes.get(layer)
+        parents = [] if node is None else [parent.operation for parent in node.parent_nodes]
+        if previous is None:
+            follows = len(parents) == 1 and type(parents[0]).__name__ == "InputLayer"
+        else:
+            follows = parents == [previous]
+        if not follows or (isinstance(layer, keras.Model) and not _is_chain_model(layer)):
+            return False
+        previous = layer
+    return True
 
 
 def _score_model(model, layer_name):
-    """input -> feature maps and feature maps -> logits' input as two keras.Models, the head, and
-    whether the layers up to the split form a chain (so that their units' centres can be computed).
+    """Split the model at the layer: (input -> feature maps, feature maps -> logits' input, head).
 
-    Splitting the model at the layer, rather than asking one model for an inner
-    output, makes the feature maps an explicit input of the rest of the network,
-    so their gradient is always defined. Both parts reuse the model's own layers
-    (weights shared, nothing changed).
+    Splitting the model, rather than asking one model for an inner output,
+    makes the feature maps an explicit input of the rest of the network, so
+    their gradient is always defined. Both parts use the model's own layers
+    (weights shared, nothing changed, and no new nodes added to its graph).
 
-    * A layer at the model's top level: the first part follows the model's own
-      graph, so networks with branches before it (residual connections, as in
-      ResNet or MobileNetV2) work. The layers after it must form a chain, as
-      they do after the last conv layer of such classifiers.
-    * A layer inside a nested base model (VGG16 used as a layer): the model is
-      rebuilt as the chain of its layers, nested ones flattened.
+    * A layer (or a nested base model) at the model's top level: the first part
+      follows the model's own graph, so networks with branches before it
+      (residual connections, as in ResNet or MobileNetV2) work. The layers after
+      it must form a chain, as they do after the last conv layer of such classifiers.
+    * A layer inside a nested base model (e.g. ``"block5_conv3"`` of VGG16 used as
+      a layer): the base must be a chain of layers, which are applied one by one.
     """
     import keras
 
@@ -150,56 +176,54 @@ def _score_model(model, layer_name):
         raise ValueError("these explanation methods handle models with one input and one output.")
     last, to_logits, head = _head(model)
     top_level = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
-    position = [layer.name for layer in top_level].index(layer_name) \
-        if layer_name in [layer.name for layer in top_level] else None
-    if position is not None and not isinstance(top_level[position], keras.Model) \
-            and _parents(top_level[position]) is not None:
-        split = top_level[position]
-        prefix_is_chain = _is_chain(top_level[: position + 1])
-        rest = top_level[position + 1:]
-        if not _is_chain([split] + rest):
-            raise ValueError(f"the network branches or joins after {layer_name!r} (a residual connection, for "
-                             f"example), so it cannot be split there; choose a later layer, such as the last "
-                             f"conv layer {default_layer(model)!r}.")
-        inputs = model.inputs[0]
-        features = None
-        for node in split._inbound_nodes:  # the call that belongs to this model's graph (a layer may have several)
-            try:
-                keras.Model(inputs, node.output_tensors[0])
-            except ValueError:
-                continue
-            features = node.output_tensors[0]
-            break
-        if features is None:
-            raise ValueError(f"could not find {layer_name!r} in the graph from the model's input; "
-                             f"these methods need a model built with keras.Input.")
+    chain_message = (f"could not split the model at {layer_name!r}: these methods need the layers after it "
+                     f"to form a chain, and, for a layer inside a nested model, that model too")
+    if layer_name in [layer.name for layer in top_level]:
+        position = [layer.name for layer in top_level].index(layer_name)
+        nodes = _graph_nodes(model)
+        split, rest = top_level[position], top_level[position + 1:]
+        if nodes.get(split) is None:
+            raise ValueError(f"{layer_name!r} is not called exactly once on the way to the model's output, "
+                             f"so its feature maps are not defined; choose another layer.")
+        previous = split
+        for layer in rest:
+            node = nodes.get(layer)
+            if node is None or [parent.operation for parent in node.parent_nodes] != [previous]:
+                raise ValueError(f"the network branches or joins after {layer_name!r} (a residual connection, "
+                                 f"for example), so it cannot be split there; choose a later layer, such as the "
+                                 f"last conv layer {default_layer(model)!r}.")
+            previous = layer
+        features = nodes[split].output_tensors[0]
+        to_features = keras.Model(model.inputs[0], features)  # built from the graph's tensors: no new calls
+        feature_shape = tuple(features.shape)
     else:
         leaves, index = _leaf_index(model, layer_name)
-        prefix_is_chain = True
-        rest = leaves[index + 1:]
-        inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
-        features = inputs
+        if not _is_chain_model(model):
+            raise ValueError(f"{chain_message}; choose a layer at the model's top level, such as "
+                             f"{default_layer(model)!r}.")
+        prefix, rest = leaves[: index + 1], leaves[index + 1:]
+
+        def to_features(images, training=False):
+            for layer in prefix:
+                images = layer(images, training=training)
+            return images
+
         try:
-            for layer in leaves[: index + 1]:
-                features = layer(features)
-        except (ValueError, TypeError) as error:
-            raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need a model "
-                             f"whose layers form a chain, like the course's classifier or VGG16.") from None
+            feature_shape = tuple(keras.ops.shape(to_features(keras.ops.zeros((1,) + tuple(model.inputs[0].shape[1:])))))
+        except Exception as error:  # a branching nested model fails in many ways when applied as a chain
+            raise ValueError(f"{chain_message} ({type(error).__name__}: {error}).") from None
     if last is not None:
         rest = rest[:-1]  # the head turns the body into logits itself
-    if len(features.shape) != 4:
-        raise ValueError(f"{layer_name!r} gives outputs of shape {tuple(features.shape)}, not feature "
-                         f"maps; choose a conv layer.")
-    try:
-        feature_input = keras.Input(shape=tuple(features.shape[1:]))
-        body = feature_input
-        # Older Keras refuses a model whose output is its input, so an empty rest is an Identity layer.
-        for layer in rest or [keras.layers.Identity()]:
-            body = layer(body)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"could not split the model at {layer_name!r} ({error}); these methods need the "
-                         f"layers after it to form a chain.") from None
-    return keras.Model(inputs, features), keras.Model(feature_input, body), to_logits, head, prefix_is_chain
+    if len(feature_shape) != 4:
+        raise ValueError(f"{layer_name!r} gives outputs of shape {feature_shape}, not feature maps; "
+                         f"choose a conv layer.")
+
+    def to_body(feature_maps, training=False):
+        for layer in rest:  # applied one by one on tensors: nothing is added to the model's graph
+            feature_maps = layer(feature_maps, training=training)
+        return feature_maps
+
+    return to_features, to_body, to_logits, head
 
 
 def _check_images(model, images):
@@ -352,7 +376,7 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
         raise ValueError(f"upsample must be 'aligned', 'stretch' or False; got {upsample!r}.")
     array = _check_images(model, images)
     layer_name = layer_name or default_layer(model)
-    to_features, to_body, to_logits, head, prefix_is_chain = _score_model(model, layer_name)
+    to_features, to_body, to_logits, head = _score_model(model, layer_name)
     classes = _class_indices(class_index, len(array))
     chunks = []
     for start in range(0, len(array), _CHUNK):  # bounded memory: a chunk of images at a time
@@ -369,9 +393,8 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
     maps = tf.concat(chunks, axis=0)
     if upsample:
         leaves, index = _leaf_index(model, layer_name)
-        # Centres need the chain of layers up to the split; with branches on the way, stretch instead.
-        aligned = upsample == "aligned" and prefix_is_chain
-        centres = _unit_centres(leaves[: index + 1], array.shape[1:3]) if aligned else None
+        # None (so: stretch) when a layer the centres cannot follow is on the way, merge layers included
+        centres = _unit_centres(leaves[: index + 1], array.shape[1:3]) if upsample == "aligned" else None
         maps = _to_input_size(maps, array.shape[1:3], centres)
     return np.asarray(maps, dtype=np.float32)
 
@@ -383,7 +406,8 @@ def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned
     ----------
     model : keras.Model
         Sequential (starting with ``keras.Input``), functional, or with a nested
-        base model. Not modified.
+        base model. Branches before the layer (residual connections) are fine;
+        the layers after it must form a chain. Not modified.
     images : array_like, shape (N, H, W, C)
         A batch, as the model takes it.
     layer_name : str, optional
@@ -396,9 +420,12 @@ def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned
         How the maps are brought to the input size, bilinearly. ``"aligned"``
         (default) puts each value at its unit's receptive-field centre, which
         'valid' convolutions move inwards (the course model's conv5 units are
-        centred on pixels 38.5 to 102.5 of 150). ``"stretch"`` stretches the
-        map over the whole image, as most libraries do. False returns the maps
-        at the layer's resolution.
+        centred on pixels 38.5 to 102.5 of 150). The centres are followed
+        through conv, pooling and element-wise layers; with any other layer on
+        the way (merge layers of residual blocks, padding, resizing) "aligned"
+        stretches instead. ``"stretch"`` stretches the map over the whole
+        image, as most libraries do. False returns the maps at the layer's
+        resolution.
 
     Returns
     -------

@@ -5,6 +5,7 @@ Notebook 4 trains it step by step; :func:`load_or_train_classifier` gives
 notebooks 5 to 7 the same trained model (loaded from disk, or trained with the
 same recipe), so each of them also runs on its own.
 """
+import contextlib
 import os
 import tempfile
 import urllib.parse
@@ -24,6 +25,7 @@ __all__ = [
     "predict_image",
     "imagenet_vgg16",
     "imagenet_mobilenet_v2",
+    "imagenet_class_name",
 ]
 
 #: How notebook 4 trains the classifier: RMSprop at 1e-3 as in the codelab, 10 epochs instead of 15.
@@ -36,6 +38,9 @@ VGG16_WEIGHTS = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 VGG16_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS
 #: Keras's own checksums of the VGG16 weight files (with the top: True, without: False).
 VGG16_MD5 = {True: "64373286793e3c8b2b4e3219cbf3544b", False: "6d6bbae143d832006294945121d1f1fc"}
+IMAGENET_CLASSES_FILE = "imagenet_class_index.json"
+IMAGENET_CLASSES_URL = "https://storage.googleapis.com/download.tensorflow.org/data/" + IMAGENET_CLASSES_FILE
+IMAGENET_CLASSES_MD5 = "c2c37ea517e94d9795004a39431a14cb"  # Keras's own checksum of that file
 MOBILENET_V2_WEIGHTS = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
 MOBILENET_V2_URL = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/" + MOBILENET_V2_WEIGHTS
 
@@ -181,36 +186,81 @@ def predict_image(model, image):
 
 
 def _keras_models_dir():
-    """Where Keras caches downloaded weights: ``$KERAS_HOME/models``, else ``~/.keras/models``."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
+    """Where Keras caches downloaded files: ``$KERAS_HOME/models``, else ``~/.keras/models``,
+    else (neither writable) ``/tmp/.keras/models``, as Keras itself chooses."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    with contextlib.suppress(OSError):
+        (home / "models").mkdir(parents=True, exist_ok=True)
+    if not os.access(home, os.W_OK):
+        home = Path(tempfile.gettempdir()) / ".keras"
+        (home / "models").mkdir(parents=True, exist_ok=True)
+    return home / "models"
 
 
-def _imagenet_model(label, build, weights_name, url, md5=None):
-    """``build(weights_file)`` with the ImageNet weights, downloaded (and checked) if they are not cached;
-    None and one line saying why when they cannot be had."""
+def _cached_or_downloaded(label, file_name, url, md5=None, say=print):
+    """Path to ``file_name`` in Keras's cache, downloading it if needed; None if it cannot be had,
+    after one line saying why (given to ``say``).
+
+    With ``COURSE_DATA=standin`` (the offline mode) nothing is downloaded, not even a connection tried.
+    """
     import keras
 
     from . import data_mode
 
     folder = _keras_models_dir()
-    if not (folder / weights_name).is_file():
-        if data_mode() == "standin":  # the course's offline mode: no download, not even a connection test
-            print(f"{label} skipped: its ImageNet weights are not cached here, and COURSE_DATA=standin (offline "
+    if (folder / file_name).is_file() and data_mode() == "standin":
+        return folder / file_name  # used as it is: a check that failed would start a download
+    if not (folder / file_name).is_file():
+        if data_mode() == "standin":
+            say(f"{label} skipped: its ImageNet files are not cached here, and COURSE_DATA=standin (offline "
                   f"mode) downloads nothing. Unset COURSE_DATA on a machine with a network to run this section.")
             return None
         if data.unreachable(url):
             host = urllib.parse.urlparse(url).hostname
-            print(f"{label} skipped: its ImageNet weights are not cached here, and {host} cannot be reached "
+            say(f"{label} skipped: its ImageNet files are not cached here, and {host} cannot be reached "
                   f"(no network?).")
             return None
     try:
         # The folder is named explicitly: Keras reads KERAS_HOME once, when it is imported.
-        path = keras.utils.get_file(weights_name, url, cache_dir=str(folder.parent), cache_subdir="models",
-                                    file_hash=md5)
-        return build(path)
-    except Exception as error:  # a failed or interrupted download, a damaged file
-        print(f"{label} skipped: the ImageNet weights could not be loaded ({type(error).__name__}: {error}).")
+        return Path(keras.utils.get_file(file_name, url, cache_dir=str(folder.parent), cache_subdir="models",
+                                         file_hash=md5))
+    except Exception as error:  # an interrupted download, a server error
+        say(f"{label} skipped: {file_name} could not be downloaded ({type(error).__name__}: {error}).")
         return None
+
+
+def _imagenet_model(label, build, weights_name, url, md5=None):
+    """``build(weights_file)`` with the ImageNet weights; None and one line saying why when they cannot be had."""
+    path = _cached_or_downloaded(label, weights_name, url, md5)
+    if path is None:
+        return None
+    try:
+        return build(str(path))
+    except Exception as error:  # a damaged or truncated file
+        print(f"{label} skipped: its weights in {path} could not be loaded ({type(error).__name__}: {error}). "
+              f"Delete that file to download it again.")
+        return None
+
+
+def imagenet_class_name(index):
+    """The name of ImageNet class ``index`` (0 to 999), e.g. ``'tabby'``.
+
+    The names are a small download (35 kB), cached by Keras like the weights;
+    without them (offline) this returns ``'ImageNet class <index>'``.
+    """
+    import json
+
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < 1000:
+        raise ValueError(f"index must be an ImageNet class index, an int from 0 to 999; got {index!r}.")
+    path = _cached_or_downloaded("ImageNet class names", IMAGENET_CLASSES_FILE, IMAGENET_CLASSES_URL,
+                                 IMAGENET_CLASSES_MD5, say=lambda line: None)  # the fallback name says enough
+    fallback = f"ImageNet class {int(index)}"
+    if path is None:
+        return fallback
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))[str(int(index))][1]
+    except (OSError, ValueError, KeyError, IndexError):
+        return fallback
 
 
 def imagenet_vgg16(include_top=True):

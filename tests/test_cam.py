@@ -112,6 +112,52 @@ def test_mobilenet_v2_the_notebooks_imagenet_classifier_is_explained_at_its_last
     np.testing.assert_allclose(both[1:], cam.grad_cam(model, pictures[1:], class_index=7), atol=1e-5)
 
 
+def normalized_cam(features, weights):
+    expected = np.maximum(np.einsum("nhwk,k->nhw", features, weights), 0)
+    low = expected.min(axis=(1, 2), keepdims=True)
+    return (expected - low) / np.maximum(expected.max(axis=(1, 2), keepdims=True) - low, 1e-8)
+
+
+def test_a_rebuilt_sequential_is_explained_through_its_current_graph():
+    keras.utils.set_random_seed(5)
+    a = keras.layers.Conv2D(3, 3, activation="relu", name="a")
+    b = keras.layers.Conv2D(4, 3, activation="relu", name="b")
+    c = keras.layers.Conv2D(3, 3, activation="relu", name="c")
+    model = keras.Sequential([keras.Input(shape=(20, 20, 3)), a, b])
+    model.pop()  # b keeps its first call, on a's output, which is no longer this model's graph
+    for layer in [c, b, keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1, activation="sigmoid", name="out")]:
+        model.add(layer)
+    images = IMAGES[:, :20, :20]
+    maps = cam.grad_cam(model, images, "b", class_index=1, upsample=False)
+    features = np.asarray(b(c(a(images))))
+    np.testing.assert_allclose(maps, normalized_cam(features, model.get_layer("out").get_weights()[0][:, 0]), atol=1e-5)
+
+
+def test_a_nested_base_with_branches_is_explained_at_its_output():
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input(shape=(20, 20, 3))
+    first = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="r1")(inputs)
+    second = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="r2")(first)
+    base = keras.Model(inputs, keras.layers.Add(name="join")([first, second]), name="base")
+    model = keras.Sequential([keras.Input(shape=(20, 20, 3)), base, keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(1, activation="sigmoid", name="out")])
+    images = IMAGES[:, :20, :20]
+    assert cam.default_layer(model) == "base"
+    maps = cam.grad_cam(model, images, class_index=1, upsample=False)
+    weights = model.get_layer("out").get_weights()[0][:, 0]
+    np.testing.assert_allclose(maps, normalized_cam(np.asarray(base(images)), weights), atol=1e-5)
+    with pytest.raises(ValueError, match="need the layers after it to form a chain"):
+        cam.grad_cam(model, images, "r1")  # inside the base, before its branches join
+
+
+def test_explaining_adds_nothing_to_the_models_graph():
+    model = residual_model()
+    calls = {layer.name: len(layer._inbound_nodes) for layer in model.layers}
+    for _ in range(3):
+        cam.grad_cam(model, IMAGES[:, :20, :20], "features")
+    assert {layer.name: len(layer._inbound_nodes) for layer in model.layers} == calls
+
+
 def test_a_split_where_branches_join_later_is_refused_with_the_layer_to_use():
     with pytest.raises(ValueError, match=r"branches or joins after 'r1'.*'features'"):
         cam.grad_cam(residual_model(), IMAGES[:, :20, :20], "r1")

@@ -31,3 +31,4 @@ def test_a_failed_export_leaves_the_previous_pages_as_they_were(tmp_path):
         raise AssertionError("a broken notebook must make the export fail")
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.ipynb", "html"], "no half-built folder left"
+    assert target.stat().st_mode & 0o777 == 0o755

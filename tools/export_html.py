@@ -32,13 +32,19 @@ def export(notebooks, target):
     so a failed export leaves the previous pages as they were."""
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    building.chmod(0o755)  # mkdtemp makes it private; the pages are for sharing
     try:
         entries = _write_pages(notebooks, building)
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
             target.rename(old / target.name)
-            building.rename(target)
-            shutil.rmtree(old)
+            try:
+                building.rename(target)
+            except OSError:
+                (old / target.name).rename(target)  # put the previous pages back
+                raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
         else:
             building.rename(target)
     finally:

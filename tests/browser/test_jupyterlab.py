@@ -200,7 +200,12 @@ def widget_picture(page, explorer_index=0):
                 .filter(box => box.querySelector('img'));
             const img = boxes.length > n ? boxes[n].querySelector('img') : null;
             if (!img || !img.getAttribute('src')) return null;
-            const bytes = await (await fetch(img.src)).arrayBuffer();
+            let bytes;
+            try {  // the old blob URL is revoked when the picture is replaced: then ask again
+                bytes = await (await fetch(img.src)).arrayBuffer();
+            } catch (error) {
+                return null;
+            }
             if (bytes.byteLength === 0) return null;
             const digest = await crypto.subtle.digest('SHA-256', bytes);
             return [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join('');
