@@ -110,12 +110,24 @@ def run(path, folder, imagenet=False):
 # Writes random weights in the legacy HDF5 layout of Keras's ImageNet files (a private Keras function:
 # this is a benchmark, not course code), under the real file names.
 WRITE_WEIGHTS = """
-import sys, h5py, keras
+import sys, h5py, keras, numpy as np
 from keras.src.legacy.saving import legacy_h5_format
 from course_helpers import models
+
+def alive(model):
+    # He-scaled random kernels and small positive biases, so that signals (and the notebooks' filter
+    # climbs) get through all 13 ReLU layers, as with trained weights; Keras's default init lets them die.
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if type(layer).__name__ == "Conv2D":
+            kernel, bias = layer.get_weights()
+            kernel = rng.normal(0, np.sqrt(2 / np.prod(kernel.shape[:3])), kernel.shape).astype("float32")
+            layer.set_weights([kernel, np.full_like(bias, 0.01)])
+    return model
+
 for name, model in [
-    (models.VGG16_WEIGHTS.replace(".h5", "_notop.h5"), keras.applications.VGG16(weights=None, include_top=False)),
-    (models.VGG16_WEIGHTS, keras.applications.VGG16(weights=None)),
+    (models.VGG16_WEIGHTS.replace(".h5", "_notop.h5"), alive(keras.applications.VGG16(weights=None, include_top=False))),
+    (models.VGG16_WEIGHTS, alive(keras.applications.VGG16(weights=None))),
     (models.MOBILENET_V2_WEIGHTS, keras.applications.MobileNetV2(weights=None)),
 ]:
     with h5py.File(sys.argv[1] + "/models/" + name, "w") as file:
