@@ -82,6 +82,19 @@ def _verdict(passed, message):
     print(f"{PASS} {message}" if passed else f"{FAIL} Hint: {message}")
 
 
+def _multiple_choice(answer, choices, right, praise, hints):
+    """A one-letter answer: praise for ``right``, else the hint written for the letter chosen."""
+    if answer is None:
+        letters = [repr(letter) for letter in sorted(choices)]
+        _verdict(False, f"replace None with one letter: {', '.join(letters[:-1])} or {letters[-1]}.")
+        return
+    if not isinstance(answer, str) or answer.strip().lower() not in choices:
+        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
+        return
+    letter = answer.strip().lower()
+    _verdict(letter == right, praise if letter == right else hints[letter])
+
+
 def _contains_none(answer):
     if answer is None:
         return True
@@ -584,24 +597,15 @@ def check_accuracy_from_confusion(answer):
 
 def check_unsafe_augmentation(answer):
     """Exercise: which augmentation would teach the model something false about horses and humans?"""
-    choices = {"a": "horizontal flip", "b": "vertical flip", "c": "rotation by up to 10 degrees",
-               "d": "zoom by up to 20 %"}
-    if answer is None:
-        _verdict(False, "replace None with one letter: 'a', 'b', 'c' or 'd'.")
-        return
-    if not isinstance(answer, str) or answer.strip().lower() not in choices:
-        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
-        return
-    letter = answer.strip().lower()
-    if letter == "b":
-        _verdict(True, "Nobody photographs an upside-down horse: flipping vertically invents images that never "
-                       "occur, and the model wastes capacity on them.")
-    elif letter == "a":
-        _verdict(False, "a horse facing left is as real as one facing right. Which change would give pictures "
-                        "you will never meet?")
-    else:
-        _verdict(False, f"a little {choices[letter]} happens in real photos all the time. Which change would give "
-                        f"pictures you will never meet?")
+    not_real = "happens in real photos all the time. Which change would give pictures you will never meet?"
+    _multiple_choice(
+        answer, {"a", "b", "c", "d"}, "b",
+        "Nobody photographs an upside-down horse: flipping vertically invents images that never occur, and the "
+        "model wastes capacity on them.",
+        {"a": "a horse facing left is as real as one facing right. Which change would give pictures you will "
+              "never meet?",
+         "c": f"a little rotation by up to 10 degrees {not_real}",
+         "d": f"a little zoom by up to 20 % {not_real}"})
 
 
 # ----------------------------------------------------------------------------
@@ -691,23 +695,14 @@ def check_dead_channels(dead_channels):
 
 def check_zeros_cause(answer):
     """Exercise: why are the conv layers' outputs full of exact zeros?"""
-    choices = {"a": "the zero padding", "b": "the ReLU activation", "c": "max pooling", "d": "float rounding"}
-    if answer is None:
-        _verdict(False, "replace None with one letter: 'a', 'b', 'c' or 'd'.")
-        return
-    if not isinstance(answer, str) or answer.strip().lower() not in choices:
-        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
-        return
-    letter = answer.strip().lower()
-    if letter == "b":
-        _verdict(True, "ReLU outputs max(0, x): every negative response becomes exactly 0.")
-    elif letter == "a":
-        _verdict(False, "these conv layers use 'valid' padding: no zeros are added at all.")
-    elif letter == "c":
-        _verdict(False, "max pooling only picks values; it cannot create a zero that was not there. Where do the "
-                        "zeros come from in the first place?")
-    else:
-        _verdict(False, "rounding would give tiny numbers, not exact zeros in 40 % of the outputs.")
+    _multiple_choice(
+        answer, {"a", "b", "c", "d"}, "b",
+        "ReLU outputs max(0, x): every negative response becomes exactly 0.",
+        {"a": "these conv layers use 'valid' padding: no zeros are added at all.",
+         "c": "max pooling only picks values; it cannot create a zero that was not there. Where do the "
+              "zeros come from in the first place?",
+         "d": "rounding would give tiny numbers, not exact zeros in 40 % of the outputs."})
+
 
 
 # ----------------------------------------------------------------------------
@@ -799,39 +794,18 @@ def check_receptive_layer(answer):
 
 def check_smoothness_regularizer(answer):
     """Exercise: which regularizer penalizes differences between neighbouring pixels directly?"""
-    choices = {"a": "jitter", "b": "blur", "c": "L2", "d": "total variation"}
-    if answer is None:
-        _verdict(False, "replace None with one letter: 'a', 'b', 'c' or 'd'.")
-        return
-    if not isinstance(answer, str) or answer.strip().lower() not in choices:
-        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
-        return
-    letter = answer.strip().lower()
-    if letter == "d":
-        _verdict(True, "Total variation adds the neighbour differences to the loss, so the ascent avoids them.")
-    elif letter == "b":
-        _verdict(False, "blurring smooths the image, but it is an operation applied now and then, not a "
-                        "penalty in the objective.")
-    elif letter == "c":
-        _verdict(False, "L2 pulls every pixel towards grey on its own; it does not compare neighbours.")
-    else:
-        _verdict(False, "jitter moves the whole image around; no pixel is compared with its neighbour.")
+    _multiple_choice(
+        answer, {"a", "b", "c", "d"}, "d",
+        "Total variation adds the neighbour differences to the loss, so the ascent avoids them.",
+        {"b": "blurring smooths the image, but it is an operation applied now and then, not a "
+              "penalty in the objective.",
+         "c": "L2 pulls every pixel towards grey on its own; it does not compare neighbours.",
+         "a": "jitter moves the whole image around; no pixel is compared with its neighbour."})
 
 
 # ----------------------------------------------------------------------------
 # Notebook 07: Grad-CAM
 # ----------------------------------------------------------------------------
-def _multiple_choice(answer, choices, right, praise, hints):
-    if answer is None:
-        _verdict(False, f"replace None with one letter: {', '.join(repr(c) for c in sorted(choices))}.")
-        return
-    if not isinstance(answer, str) or answer.strip().lower() not in choices:
-        _verdict(False, f"answer with one letter from {sorted(choices)}; got {answer!r}.")
-        return
-    letter = answer.strip().lower()
-    _verdict(letter == right, praise if letter == right else hints[letter])
-
-
 @_function_checker
 def check_channel_weights(channel_weights):
     """Exercise: ``channel_weights(gradients)``: Grad-CAM's alpha, (N, h, w, K) -> (N, K)."""
