@@ -13,12 +13,13 @@ REPO   ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 export CHROMIUM
 
-.PHONY: help install lab test test-browser test-colab-like execute bench html links lock clean distclean
+.PHONY: help install lab test test-unit test-browser test-colab-like execute bench html links lock clean distclean
 
 help:
 	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
 	@echo "make test       install if needed, then unit tests + nbval over every notebook (+ the browser test"
 	@echo "                when Chromium is installed)"
+	@echo "make test-unit  the unit tests in tests/ only"
 	@echo "make test-browser  notebooks 02 and 07 in JupyterLab in headless Chromium"
 	@echo "make test-colab-like  unit tests, notebooks 02 and 07 with Colab's versions (Python 3.13, TF 2.20)"
 	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
@@ -46,13 +47,22 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 # CI and the stored outputs use the offline stand-in data unless told otherwise.
-test test-browser execute bench: export COURSE_DATA ?= standin
+test test-unit test-browser execute bench: export COURSE_DATA ?= standin
 
+# The notebooks first (notebook 4 trains the model the others and the browser test load), then the
+# unit tests and the browser test side by side: on 2 cores that saves about half a minute.
 test: $(STAMP)
-	$(BIN)/python -m pytest
-	@if [ -n "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory test-browser; \
-	elif [ -n "$$CI" ]; then echo "CI needs the browser test, but Chromium is not installed (.ci/run installs it with apt)."; exit 1; \
-	else echo "Browser test not run: Chromium is not installed (Debian/Ubuntu: sudo apt install chromium; then make test-browser)."; fi
+	@if [ -z "$(CHROMIUM)" ] && [ -n "$$CI" ]; then \
+	  echo "CI needs the browser test, but Chromium is not installed (.ci/run installs it with apt)."; exit 1; fi
+	$(BIN)/python -m pytest notebooks
+	@if [ -n "$(CHROMIUM)" ]; then \
+	  echo "Unit tests and the browser test, side by side (each one's output appears when it ends):"; \
+	  $(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-browser; \
+	else $(MAKE) --no-print-directory test-unit && \
+	  echo "Browser test not run: Chromium is not installed (Debian/Ubuntu: sudo apt install chromium; then make test-browser)."; fi
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests
 
 # The notebooks in JupyterLab in headless Chromium (Debian's package, driven by Playwright).
 test-browser: $(STAMP)
