@@ -95,6 +95,18 @@ def _multiple_choice(answer, choices, right, praise, hints):
     _verdict(letter == right, praise if letter == right else hints[letter])
 
 
+def _as_shape(answer):
+    """A (height, width, channels) answer as ints; None, after the hint, when it is not one yet."""
+    if _contains_none(answer):
+        _verdict(False, "replace each None with a number: (height, width, channels).")
+        return None
+    try:
+        return tuple(int(v) for v in answer)
+    except (TypeError, ValueError):
+        _verdict(False, f"answer with a tuple (height, width, channels); got {answer!r}.")
+        return None
+
+
 def _contains_none(answer):
     if answer is None:
         return True
@@ -406,13 +418,8 @@ def check_my_max_pool(my_max_pool):
 # ----------------------------------------------------------------------------
 def check_cat_output_shape(answer):
     """Exercise: the output shape of Conv2D(8, 7) then MaxPooling2D(3), both 'valid', on the 300x451 cat."""
-    if _contains_none(answer):
-        _verdict(False, "replace each None with a number: (height, width, channels).")
-        return
-    try:
-        shape = tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
-        _verdict(False, f"answer with a tuple (height, width, channels); got {answer!r}.")
+    shape = _as_shape(answer)
+    if shape is None:
         return
     after_conv = (conv.output_size(300, 7), conv.output_size(451, 7))
     expected = (conv.output_size(after_conv[0], 3, 3), conv.output_size(after_conv[1], 3, 3), 8)
@@ -613,13 +620,8 @@ def check_unsafe_augmentation(answer):
 # ----------------------------------------------------------------------------
 def check_conv3_shape(answer):
     """Exercise: the shape of conv3's output for one 150x150 image, (height, width, channels)."""
-    if _contains_none(answer):
-        _verdict(False, "replace each None with a number: (height, width, channels).")
-        return
-    try:
-        shape = tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
-        _verdict(False, f"answer with a tuple (height, width, channels); got {answer!r}.")
+    shape = _as_shape(answer)
+    if shape is None:
         return
     side = 150
     for _ in range(2):
