@@ -547,7 +547,7 @@ def check_flatten_size(answer):
         return
     side = _classifier_side(300)
     if value == side * side * 64:
-        _verdict(True, f"300 -> 298 -> 149 -> 147 -> 73 -> 71 -> 35 -> 33 -> 16 -> 14 -> 7: 7 x 7 x 64.")
+        _verdict(True, "300 -> 298 -> 149 -> 147 -> 73 -> 71 -> 35 -> 33 -> 16 -> 14 -> 7: 7 x 7 x 64.")
     elif value == side * side:
         _verdict(False, "that is one channel's worth. The last conv has 64 filters, and Flatten keeps them all.")
     elif value == 2 * 2 * 64:

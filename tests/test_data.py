@@ -7,12 +7,10 @@ complete or absent, and no temporary files behind.
 import hashlib
 import http.server
 import io
-import os
 import socket
 import stat
 import threading
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest

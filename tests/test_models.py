@@ -164,7 +164,7 @@ def test_broken_cached_weights_are_reported_with_the_file_to_delete(tmp_path, mo
         monkeypatch.setenv("COURSE_DATA", mode)
         assert models.imagenet_mobilenet_v2() is None
         out = capsys.readouterr().out
-        assert out.startswith("MobileNetV2 skipped: its weights in") and f"Delete that file" in out
+        assert out.startswith("MobileNetV2 skipped: its weights in") and "Delete that file" in out
         assert str(broken) in out
 
 
