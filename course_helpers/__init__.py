@@ -21,7 +21,10 @@ import warnings
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
-__all__ = ["setup", "data_mode", "DATA_MODES"]
+__all__ = ["setup", "data_mode", "offline", "DATA_MODES", "DEFAULT_SEED", "course_seed", "seed_for"]
+
+#: The seed of the stored outputs; ``COURSE_SEED`` replaces it.
+DEFAULT_SEED = 42
 
 #: Allowed values of the ``COURSE_DATA`` environment variable.
 DATA_MODES = {
@@ -64,6 +67,80 @@ def data_mode():
             f"Use one of {sorted(DATA_MODES)} (or leave it unset for 'auto')."
         )
     return mode
+
+
+def course_seed():
+    """The course's seed: ``COURSE_SEED`` if set, else :data:`DEFAULT_SEED` (42).
+
+    ``COURSE_SEED`` runs the whole course as a different learner would: it
+    changes ``setup()``'s seed (so weight initialization), the stand-in's
+    pictures (both splits), the shuffling, and every seed the helpers use by
+    default. Unset, everything is as in the stored outputs.
+
+    Returns
+    -------
+    int
+        0 or more.
+
+    Raises
+    ------
+    ValueError
+        If ``COURSE_SEED`` is not a whole number of 0 or more.
+    """
+    text = os.environ.get("COURSE_SEED", "").strip()
+    if not text:
+        return DEFAULT_SEED
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise ValueError(f"COURSE_SEED={os.environ['COURSE_SEED']!r} is not a seed: use a whole number of 0 or "
+                         f"more, like COURSE_SEED=7 (or unset it for the stored run's seed, {DEFAULT_SEED}).")
+    return seed
+
+
+def seed_for(base, spacing=1):
+    """A helper's default seed, moved by ``COURSE_SEED``.
+
+    With the default course seed this is ``base`` itself, so the stored outputs
+    stay as they are. Any other course seed S gives
+    ``base + spacing * (S - 42)``, wrapped into [0, 2**32): different seeds for
+    different learners, and, with ``spacing=2``, two interleaved families
+    (bases 0 and 1) that never meet.
+
+    Parameters
+    ----------
+    base : int
+        The seed used in the stored run.
+    spacing : int, optional
+        How far apart consecutive course seeds put the result. Default 1.
+
+    Returns
+    -------
+    int
+        In [0, 2**32).
+    """
+    return int((base + spacing * (course_seed() - DEFAULT_SEED)) % 2**32)
+
+
+def offline():
+    """Whether the course may not use the network: ``COURSE_DATA=standin`` or ``COURSE_OFFLINE=1``.
+
+    Offline, nothing is downloaded and no connection is even tried. Data and
+    ImageNet weights that are already cached are still used, so an instructor
+    can fetch the real photos once (``python -m course_helpers fetch``) and
+    then run a workshop with ``COURSE_OFFLINE=1`` on a network that may fail.
+
+    Raises
+    ------
+    ValueError
+        If ``COURSE_OFFLINE`` is set to anything but 0/1, true/false or yes/no.
+    """
+    text = os.environ.get("COURSE_OFFLINE", "").strip().lower()
+    if text not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"COURSE_OFFLINE={os.environ['COURSE_OFFLINE']!r}: use 1 (no network) or 0 (the default).")
+    return text in ("1", "true", "yes") or data_mode() == "standin"
 
 
 @contextlib.contextmanager
@@ -121,7 +198,7 @@ def _use_inline_figure_format(figure_format):
         set_matplotlib_formats("png")
 
 
-def setup(seed=42, figure_format="png"):
+def setup(seed=None, figure_format="png"):
     """Prepare a notebook: quiet logs, seeds, determinism and plot defaults.
 
     Call it once, in the first code cell. It
@@ -134,12 +211,13 @@ def setup(seed=42, figure_format="png"):
     * keeps TensorFlow's Python logger to errors (its retracing notices are
       noise when a notebook builds many small models), and hides Keras's
       warning that ``fit`` ignores ``shuffle`` for a tf.data pipeline;
-    * prints one line: versions, device and data mode.
+    * prints one line: versions, device, data mode and the seed.
 
     Parameters
     ----------
     seed : int, optional
-        Seed for every random number generator. Default 42.
+        Seed for every random number generator. Default: :func:`course_seed`,
+        which is 42 unless ``COURSE_SEED`` is set.
     figure_format : {"png", "jpeg"}, optional
         How a notebook stores its figures. PNG suits diagrams; JPEG keeps a
         notebook full of photos small. Default ``"png"``.
@@ -154,8 +232,11 @@ def setup(seed=42, figure_format="png"):
         If ``seed`` is not an int.
     ValueError
         If ``seed`` is negative, ``figure_format`` is not one of the above, or
-        ``COURSE_DATA`` holds an unknown mode.
+        ``COURSE_DATA`` holds an unknown mode, or ``COURSE_SEED`` is not a seed.
     """
+    from_environment = seed is None and bool(os.environ.get("COURSE_SEED", "").strip())
+    if seed is None:
+        seed = course_seed()
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, like setup(seed=42); got {type(seed).__name__}.")
     if seed < 0:
@@ -195,5 +276,5 @@ def setup(seed=42, figure_format="png"):
 
     print(
         f"Inside CNNs | TensorFlow {tf.__version__}, Keras {keras.__version__} | "
-        f"{device} | data: {DATA_MODES[mode]} | seed {seed}"
+        f"{device} | data: {DATA_MODES[mode]} | seed {seed}{' (COURSE_SEED)' if from_environment else ''}"
     )

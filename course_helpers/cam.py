@@ -22,7 +22,7 @@ import matplotlib
 import numpy as np
 from PIL import Image
 
-from . import activations
+from . import activations, seed_for
 
 __all__ = [
     "default_layer",
@@ -516,7 +516,7 @@ def saliency(model, images, class_index=None):
     return np.asarray(_normalize(tf.reduce_max(tf.abs(gradients), axis=-1)), dtype=np.float32)
 
 
-def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=0):
+def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=None):
     """SmoothGrad: input gradients averaged over ``n`` noisy copies of each image.
 
     Parameters
@@ -530,7 +530,7 @@ def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=0):
         Noise standard deviation as a fraction of each image's value range
         (max - min). Default 0.15.
     seed : int, optional
-        The same seed gives the same maps.
+        The same seed gives the same maps. Default 0, moved by ``COURSE_SEED``.
 
     Returns
     -------
@@ -545,7 +545,7 @@ def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=0):
         raise ValueError(f"sigma is a fraction of the input range, from 0 to 1; got {sigma!r}.")
     if class_index is None:
         class_index = _predicted_classes(model, array)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_for(0) if seed is None else seed)
     spread = (array.max(axis=(1, 2, 3), keepdims=True) - array.min(axis=(1, 2, 3), keepdims=True)) * sigma
     total = tf.zeros_like(tf.convert_to_tensor(array))
     for _ in range(n):
@@ -800,7 +800,7 @@ def _reinitialized(layer, seed):
     return fresh
 
 
-def randomization_test(model, images, method=grad_cam, seed=0, **method_options):
+def randomization_test(model, images, method=grad_cam, seed=None, **method_options):
     """Cascading model-parameter randomization (Adebayo et al. 2018).
 
     Starting from the output, the weights of one more layer at a time are
@@ -818,7 +818,7 @@ def randomization_test(model, images, method=grad_cam, seed=0, **method_options)
         ``method(model, images, class_index=..., **method_options)``; default :func:`grad_cam`.
         The trained model's predicted classes are explained throughout.
     seed : int, optional
-        Seeds the fresh weights.
+        Seeds the fresh weights. Default 0, moved by ``COURSE_SEED``.
 
     Returns
     -------
@@ -828,6 +828,7 @@ def randomization_test(model, images, method=grad_cam, seed=0, **method_options)
     """
     import keras
 
+    seed = seed_for(0) if seed is None else seed
     array = _check_images(model, images)
     classes = _predicted_classes(model, array)
     reference = method(model, array, class_index=classes, **method_options)

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from . import data_mode, images, standin
+from . import DEFAULT_SEED, course_seed, data_mode, images, offline, seed_for, standin
 from .progress import ProgressBar
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "data_dir",
     "fetch_zip",
     "make_standin",
+    "standin_seed",
+    "standin_folder",
     "mask_for",
     "horse_or_human",
     "source_of",
@@ -71,7 +73,8 @@ REAL = {
         11480187, "ae5fff2f4f5554791f05358108e2e05d9801b191f1896ea101402f0e7f6c32c0", "validation-horse-or-human"),
 }
 
-#: Stand-in images per class and the seed of each split (different seeds: no shared scenes).
+#: Stand-in images per class, and the render seed of each split in the stored run (different
+#: seeds: no shared scenes). ``COURSE_SEED`` moves both; see :func:`standin_seed`.
 STANDIN_PER_CLASS = {"train": 500, "validation": 128}
 STANDIN_SEED = {"train": 0, "validation": 1}
 STANDIN_SIZE = 300
@@ -406,8 +409,27 @@ def _real(split, timeout):
     return _class_root(fetch_zip(spec.url, data_dir() / spec.folder, spec.sha256, spec.size, timeout=timeout))
 
 
+def standin_seed(split):
+    """The stand-in's render seed for ``split`` under the course seed (``COURSE_SEED``).
+
+    The stored run's seeds are 0 (train) and 1 (validation). Course seed S
+    moves them to 2 (S - 42) and 2 (S - 42) + 1: the two splits never share a
+    seed, within one course seed or across course seeds.
+    """
+    if split not in STANDIN_SEED:
+        raise ValueError(f"split must be 'train' or 'validation'; got {split!r}.")
+    return seed_for(STANDIN_SEED[split], spacing=2)
+
+
+def standin_folder(split):
+    """Where the stand-in's ``split`` lives: ``standin/<split>`` in the data folder, or
+    ``standin-seed<S>/<split>`` under another course seed S."""
+    seed = course_seed()
+    return data_dir() / ("standin" if seed == DEFAULT_SEED else f"standin-seed{seed}") / split
+
+
 def _standin(split):
-    root = make_standin(data_dir() / "standin" / split, STANDIN_PER_CLASS[split], STANDIN_SIZE, STANDIN_SEED[split])
+    root = make_standin(standin_folder(split), STANDIN_PER_CLASS[split], STANDIN_SIZE, standin_seed(split))
     return root / "images"
 
 
@@ -436,14 +458,18 @@ def horse_or_human(split="train", source="auto"):
         raise ValueError(f"source must be 'auto', 'real' or 'standin'; got {source!r}.")
     chosen = data_mode() if os.environ.get("COURSE_DATA", "").strip() else source
     why = " (COURSE_DATA)" if os.environ.get("COURSE_DATA", "").strip() else ""
+    cached = (data_dir() / REAL[split].folder).is_dir()
     if chosen == "real":
+        if offline() and not cached:
+            raise DownloadError(f"COURSE_DATA=real, but the real {split} images are not cached in {data_dir()} and "
+                                f"COURSE_OFFLINE=1 forbids the download. Run 'python -m course_helpers fetch' "
+                                f"with a network first, or unset COURSE_OFFLINE.")
         folder = _real(split, timeout=30)
         print(f"horse-or-human {split}: real photos, {_count(folder)} images{why}")
         return folder
     if chosen == "auto":
-        cached = (data_dir() / REAL[split].folder).is_dir()
         try:
-            reason = None if cached else unreachable(REAL[split].url)
+            reason = None if cached else ("COURSE_OFFLINE=1" if offline() else unreachable(REAL[split].url))
             if reason:
                 raise DownloadError(f"{reason}; the course will use the offline stand-in; "
                                     f"set COURSE_DATA=real to insist on the real data.")
@@ -465,7 +491,7 @@ def source_of(folder):
 # ----------------------------------------------------------------------------
 # The tf.data pipeline
 # ----------------------------------------------------------------------------
-def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None, seed=0, per_class=None):
+def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None, seed=None, per_class=None):
     """A ready-to-train ``tf.data.Dataset`` of one split.
 
     Built with ``keras.utils.image_dataset_from_directory``: images resized to
@@ -488,7 +514,7 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
         Reshuffle the examples every epoch. Default: True for "train", False
         for "validation" (so predictions line up with ``dataset.file_paths``).
     seed : int, optional
-        Shuffling seed.
+        Shuffling seed. Default 0, moved by ``COURSE_SEED``.
     per_class : int, optional
         Keep only the first ``per_class`` images of each class (by file name),
         for experiments with less data. Default: all of them.
@@ -509,6 +535,7 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
     folder = horse_or_human(split, source)
     shuffle = (split == "train") if shuffle is None else bool(shuffle)
+    seed = seed_for(0) if seed is None else seed
     images_ds = keras.utils.image_dataset_from_directory(
         folder, labels="inferred", label_mode="binary", class_names=list(CLASS_NAMES),
         image_size=(img_size, img_size), batch_size=None, shuffle=False, verbose=False,

@@ -7,7 +7,7 @@ image, for many filters at once, as one batch in one ``tf.function``.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import activations, conv
+from . import activations, conv, seed_for
 from .plotting import _finish
 from .progress import ProgressBar
 
@@ -207,7 +207,7 @@ def _objective(model, layer_name, indices, image_size):
 
 
 def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, image_size=None, jitter=0,
-             blur_every=0, l2=0.0, tv=0.0, seed=0, progress=True):
+             blur_every=0, l2=0.0, tv=0.0, seed=None, progress=True):
     """Synthesize images that excite chosen filters, by gradient ascent on the pixels.
 
     Every requested filter gets its own image; all images are optimized
@@ -245,7 +245,7 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
     tv : float, optional
         Weight of a total-variation penalty (differences between neighbours).
     seed : int, optional
-        The same seed gives the same images.
+        The same seed gives the same images. Default 0, moved by ``COURSE_SEED``.
     progress : bool, optional
         Show a progress bar. Default True.
 
@@ -267,7 +267,7 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
             raise ValueError(f"{name} must be a non-negative number (learning_rate above 0); got {value!r}.")
     objective, (height, width) = _objective(model, layer_name, indices, image_size)
 
-    generator = tf.random.Generator.from_seed(seed)
+    generator = tf.random.Generator.from_seed(seed_for(0) if seed is None else seed)
     pixels = tf.Variable(generator.uniform((len(indices), height, width, 3), 0.4, 0.6))
     optimizer = keras.optimizers.Adam(learning_rate)
     optimizer.build([pixels])  # its state now exists, so tracing the step below is quicker

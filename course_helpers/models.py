@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import data, images
+from . import DEFAULT_SEED, course_seed, data, images
 
 __all__ = [
     "RECIPE",
@@ -91,11 +91,15 @@ def default_model_path(img_size=150, source="standin"):
     """Where the trained model is saved: ``data/models/horse_or_human_{source}_{img_size}.keras``.
 
     The data source is part of the name, so a model trained on the stand-in is
-    never mistaken for one trained on the real photos.
+    never mistaken for one trained on the real photos. Under a ``COURSE_SEED``
+    other than the stored run's, the name ends in ``_seed{S}``: another seed
+    trains (and, on the stand-in, draws) another model.
     """
     if source not in ("real", "standin"):
         raise ValueError(f"source must be 'real' or 'standin'; got {source!r}.")
-    return data.data_dir() / "models" / f"horse_or_human_{source}_{img_size}.keras"
+    seed = course_seed()
+    suffix = "" if seed == DEFAULT_SEED else f"_seed{seed}"
+    return data.data_dir() / "models" / f"horse_or_human_{source}_{img_size}{suffix}.keras"
 
 
 def train_classifier(img_size=150, epochs=RECIPE["epochs"], source="auto", verbose=2):
@@ -201,19 +205,21 @@ def _cached_or_downloaded(label, file_name, url, md5=None, say=print):
     """Path to ``file_name`` in Keras's cache, downloading it if needed; None if it cannot be had,
     after one line saying why (given to ``say``).
 
-    With ``COURSE_DATA=standin`` (the offline mode) nothing is downloaded, not even a connection tried.
+    Offline (``COURSE_DATA=standin`` or ``COURSE_OFFLINE=1``) nothing is downloaded, not even a
+    connection tried.
     """
     import keras
 
-    from . import data_mode
+    from . import data_mode, offline
 
     folder = _keras_models_dir()
-    if (folder / file_name).is_file() and data_mode() == "standin":
+    if (folder / file_name).is_file() and offline():
         return folder / file_name  # used as it is: a check that failed would start a download
     if not (folder / file_name).is_file():
-        if data_mode() == "standin":
-            say(f"{label} skipped: its ImageNet files are not cached here, and COURSE_DATA=standin (offline "
-                  f"mode) downloads nothing. Unset COURSE_DATA on a machine with a network to run this section.")
+        if offline():
+            why = "COURSE_DATA=standin" if data_mode() == "standin" else "COURSE_OFFLINE=1"
+            say(f"{label} skipped: its ImageNet files are not cached here, and {why} (offline mode) downloads "
+                f"nothing. Unset {why.split('=')[0]} on a machine with a network to run this section.")
             return None
         if data.unreachable(url):
             host = urllib.parse.urlparse(url).hostname
