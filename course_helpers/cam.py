@@ -680,7 +680,7 @@ def energy_in_mask(heatmaps, masks):
     return float(np.mean(np.where(total > 0, inside / np.maximum(total, _EPSILON), 0.0)))
 
 
-def _blurred(image, sigma=5.0):
+def _blurred(image, sigma):
     """A strong Gaussian blur (separable, reflected edges): insertion's starting point."""
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -706,14 +706,18 @@ def _class_probability(model, batch, class_index):
     return outputs[:, class_index]
 
 
-def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curves=False):
+def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curves=False, fill="black",
+                       blur_sigma=10.0, seed=None):
     """Deletion and insertion scores of one heatmap (Petsiuk et al. 2018, RISE).
 
-    Pixels are ranked by the heatmap, hottest first. **Deletion** sets them to
-    0, a growing fraction at a time, and follows the class probability: a good
-    map makes it fall fast (low area under the curve). **Insertion** starts from
-    a blurred copy and restores the original pixels in the same order: a good
-    map makes it rise fast (high area).
+    Pixels are ranked by the heatmap, hottest first; pixels of equal heat are
+    put in a random (seeded) order, so a map with large flat areas (Grad-CAM's
+    zeros) is not favoured or punished by the order of the pixels in memory.
+    **Deletion** replaces them (with black, or a blurred copy), a growing
+    fraction at a time, and follows the class probability: a good map makes it
+    fall fast (low area under the curve). **Insertion** starts from a blurred
+    copy and restores the original pixels in the same order: a good map makes
+    it rise fast (high area).
 
     Parameters
     ----------
@@ -728,6 +732,17 @@ def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curv
         Points on each curve after the start. Default 50.
     return_curves : bool, optional
         Also return the two curves, each of length ``steps + 1``.
+    fill : {"black", "blur"}, optional
+        What deletion puts in place of a pixel: black (0, as in RISE) or the
+        pixel of the blurred copy that insertion starts from. Black leaves the
+        deleted region's silhouette, which a shape-based model may still
+        recognize. Default "black".
+    blur_sigma : float, optional
+        The blur's Gaussian sigma in pixels. It must be strong enough that the
+        blurred copy no longer shows the figure's shape: 10 px (the default)
+        does at 150 px, where RISE's 5 px leaves most figures recognizable.
+    seed : int, optional
+        Orders pixels of equal heat. Default 0, moved by ``COURSE_SEED``.
 
     Returns
     -------
@@ -742,16 +757,22 @@ def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curv
                          f"and {heat.shape}.")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive int; got {steps!r}.")
-    order = np.argsort(-heat.ravel(), kind="stable")
+    if fill not in ("black", "blur"):
+        raise ValueError(f"fill must be 'black' or 'blur'; got {fill!r}.")
     pixels = heat.size
-    blurred = _blurred(picture)
+    tie_breaker = np.random.default_rng(seed_for(0) if seed is None else seed).random(pixels)
+    order = np.lexsort((tie_breaker, -heat.ravel()))  # hottest first; equal heat in random order
+    if not np.isfinite(blur_sigma) or blur_sigma <= 0:
+        raise ValueError(f"blur_sigma must be a positive number of pixels; got {blur_sigma!r}.")
+    blurred = _blurred(picture, blur_sigma)
     deleted, inserted = [], []
     flat_picture = picture.reshape(pixels, -1)
+    flat_blurred = blurred.reshape(pixels, -1)
     for step in range(steps + 1):
         chosen = order[: int(round(pixels * step / steps))]
         removed = flat_picture.copy()
-        removed[chosen] = 0.0
-        restored = blurred.reshape(pixels, -1).copy()
+        removed[chosen] = 0.0 if fill == "black" else flat_blurred[chosen]
+        restored = flat_blurred.copy()
         restored[chosen] = flat_picture[chosen]
         deleted.append(removed.reshape(picture.shape))
         inserted.append(restored.reshape(picture.shape))

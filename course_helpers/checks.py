@@ -18,7 +18,7 @@ Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
-:func:`check_unsafe_augmentation`.
+:func:`check_unsafe_augmentation`, :func:`check_build_model`.
 
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 :func:`check_zero_fraction`, :func:`check_dead_channels`,
@@ -58,6 +58,7 @@ __all__ = [
     "check_dense_params",
     "EXAMPLE_CONFUSION",
     "check_accuracy_from_confusion",
+    "check_build_model",
     "check_unsafe_augmentation",
     "check_conv3_shape",
     "check_zero_fraction",
@@ -613,6 +614,54 @@ def check_unsafe_augmentation(answer):
               "never meet?",
          "c": f"a little rotation by up to 10 degrees {not_real}",
          "d": f"a little zoom by up to 20 % {not_real}"})
+
+
+@_function_checker
+def check_build_model(build_model):
+    """Exercise: ``build_model(img_size)`` writes the codelab network for any square image size."""
+    import keras
+
+    from . import models
+
+    model, error = _call(build_model, 300)
+    if error:
+        _verdict(False, error)
+        return
+    if not isinstance(model, keras.Model):
+        _verdict(False, f"return the model itself (a keras.Sequential), not {type(model).__name__}.")
+        return
+    if tuple(model.input_shape[1:]) != (300, 300, 3):
+        _verdict(False, f"build_model(300) should take 300 x 300 RGB images, (300, 300, 3); its input is "
+                        f"{tuple(model.input_shape[1:])}. Start with keras.Input(shape=(img_size, img_size, 3)).")
+        return
+    reference = models.build_classifier(300)
+    if len(model.layers) != len(reference.layers):
+        _verdict(False, f"your model has {len(model.layers)} layers; the codelab network has {len(reference.layers)}: "
+                        f"five Conv2D + MaxPooling2D blocks, Flatten, Dense(512) and Dense(1).")
+        return
+    for mine, theirs in zip(model.layers, reference.layers):
+        if type(mine) is not type(theirs):
+            _verdict(False, f"where the codelab network has a {type(theirs).__name__} ({theirs.name}), yours has a "
+                            f"{type(mine).__name__}. Compare the order of your layers with section 4.")
+            return
+        if tuple(mine.output.shape) != tuple(theirs.output.shape):
+            _verdict(False, f"layer {theirs.name} should output {tuple(theirs.output.shape)}; yours gives "
+                            f"{tuple(mine.output.shape)}. Check its filters, kernel size, pool size or units.")
+            return
+        activation = getattr(mine, "activation", None)
+        if activation is not None and activation.__name__ != theirs.activation.__name__:
+            _verdict(False, f"layer {theirs.name} should use the {theirs.activation.__name__} activation; yours "
+                            f"uses {activation.__name__}.")
+            return
+        if mine.name != theirs.name:
+            _verdict(False, f"the shapes are right. Name the layers as in section 4: '{mine.name}' should be "
+                            f"'{theirs.name}'.")
+            return
+    small, error = _call(build_model, 150)
+    if error or not isinstance(small, keras.Model) or tuple(small.input_shape[1:]) != (150, 150, 3):
+        _verdict(False, "build_model(300) is right, but build_model(150) is not 150 x 150: use img_size everywhere.")
+        return
+    _verdict(True, f"the codelab network for any size: {model.count_params():,} parameters at 300 px.")
 
 
 # ----------------------------------------------------------------------------

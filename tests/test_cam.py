@@ -342,7 +342,7 @@ def test_deletion_and_insertion_curves_start_and_end_where_they_must():
     p = lambda batch: model.predict(batch, verbose=0)[:, 0]  # noqa: E731 (P(class 1))
     assert deleted[0] == pytest.approx(p(image[None])[0], abs=1e-6)
     assert deleted[-1] == pytest.approx(p(np.zeros((1, 32, 32, 3)))[0], abs=1e-6)
-    assert inserted[0] == pytest.approx(p(cam._blurred(image)[None])[0], abs=1e-6)
+    assert inserted[0] == pytest.approx(p(cam._blurred(image, 10.0)[None])[0], abs=1e-6)
     assert inserted[-1] == pytest.approx(p(image[None])[0], abs=1e-6)
     assert 0 <= deletion <= 1 and 0 <= insertion <= 1 and len(deleted) == 9
     horse_deletion, _ = cam.deletion_insertion(model, image, heat, 0, steps=8)
@@ -363,3 +363,38 @@ def test_randomization_test_cascades_from_the_output():
     assert all(-1 <= value <= 1 for value in correlations.values())
     # With every layer randomized, the maps no longer resemble the trained model's.
     assert correlations["c1"] < 0.5
+
+
+def test_deletion_breaks_ties_at_random_and_can_fill_with_the_blur():
+    model = sigmoid_sequential()
+    image = IMAGES[0]
+    flat = np.zeros((32, 32))
+    flat[:4, :4] = 1.0  # 16 hot pixels, the rest one big tie
+    curves = [cam.deletion_insertion(model, image, flat, 1, steps=4, return_curves=True, seed=seed)[2]
+              for seed in (0, 0, 1)]
+    assert np.array_equal(curves[0], curves[1]) and not np.array_equal(curves[0], curves[2])
+    # The tie is not broken in memory order: after deleting a quarter of the pixels, the deleted
+    # ones are spread over the whole picture, not the top rows.
+    _, _, blurred_deletion, _ = cam.deletion_insertion(model, image, flat, 1, steps=4, return_curves=True,
+                                                       fill="blur")
+    p = lambda batch: model.predict(batch, verbose=0)[:, 0]  # noqa: E731 (P(class 1))
+    assert blurred_deletion[-1] == pytest.approx(p(cam._blurred(image, 10.0)[None])[0], abs=1e-6)
+    with pytest.raises(ValueError, match="fill must be"):
+        cam.deletion_insertion(model, image, flat, 1, fill="grey")
+
+
+def test_deletion_order_puts_equal_heat_in_random_places(monkeypatch):
+    """Record the pictures deletion makes: equal heat must not be deleted in memory (row) order."""
+    seen = []
+    measure = cam._class_probability
+
+    def record(model, batch, class_index):
+        seen.append(batch)
+        return measure(model, batch, class_index)
+
+    monkeypatch.setattr(cam, "_class_probability", record)
+    image = np.full((32, 32, 3), 0.5, np.float32)
+    cam.deletion_insertion(sigmoid_sequential(), image, np.zeros((32, 32)), 1, steps=4, seed=3)
+    quarter_deleted = seen[0][1, :, :, 0] == 0
+    assert quarter_deleted.sum() == 256
+    assert quarter_deleted[:8].sum() < 160

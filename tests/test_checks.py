@@ -242,6 +242,30 @@ def test_unsafe_augmentation(capsys):
     assert_hints(capsys, checks.check_unsafe_augmentation, "e", "one letter")
 
 
+
+def test_build_model(capsys):
+    import keras
+
+    def solution(img_size, names=True, activation="relu", filters=(16, 32, 64, 64, 64)):
+        layers = [keras.Input(shape=(img_size, img_size, 3))]
+        for block, count in enumerate(filters, start=1):
+            layers += [keras.layers.Conv2D(count, 3, activation=activation, name=f"conv{block}" if names else None),
+                       keras.layers.MaxPooling2D(2, name=f"pool{block}" if names else None)]
+        layers += [keras.layers.Flatten(name="flatten" if names else None),
+                   keras.layers.Dense(512, activation="relu", name="dense" if names else None),
+                   keras.layers.Dense(1, activation="sigmoid", name="human_probability" if names else None)]
+        return keras.Sequential(layers)
+
+    assert_passes(capsys, checks.check_build_model, solution)
+    assert_hints(capsys, checks.check_build_model, lambda size: solution(150), "(300, 300, 3)")
+    assert_hints(capsys, checks.check_build_model, lambda size: solution(size, names=False), "Name the layers")
+    assert_hints(capsys, checks.check_build_model, lambda size: solution(size, activation="tanh"), "relu")
+    assert_hints(capsys, checks.check_build_model, lambda size: solution(size, filters=(16, 32, 64, 64, 32)),
+                 "conv5 should output")
+    assert_hints(capsys, checks.check_build_model, lambda size: solution(300), "img_size everywhere")
+    assert_hints(capsys, checks.check_build_model, lambda size: solution(size).layers, "not list")
+    assert_hints(capsys, checks.check_build_model, lambda size: 1 / 0, "ZeroDivisionError")
+
 # ----------------------------------------------------------------------------
 # notebook 05
 # ----------------------------------------------------------------------------
