@@ -13,7 +13,7 @@ REPO   ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 export CHROMIUM
 
-.PHONY: help install lab test test-unit test-browser test-colab-like execute bench html links lock clean distclean
+.PHONY: help install lab test test-unit test-browser test-robust test-colab-like execute bench html links lock clean distclean
 
 help:
 	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
@@ -21,6 +21,7 @@ help:
 	@echo "                when Chromium is installed)"
 	@echo "make test-unit  the unit tests in tests/ only"
 	@echo "make test-browser  notebooks 02 and 07 in JupyterLab in headless Chromium"
+	@echo "make test-robust  notebooks 04-07 under other seeds and on real-like data (--nbval-lax)"
 	@echo "make test-colab-like  unit tests, notebooks 02 and 07 with Colab's versions (Python 3.13, TF 2.20)"
 	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
 	@echo "make bench      run the benchmarks in bench/ and print their tables (time and memory budgets too)"
@@ -67,6 +68,11 @@ test-unit: $(STAMP)
 # The notebooks in JupyterLab in headless Chromium (Debian's package, driven by Playwright).
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest tests/browser -o addopts="-p no:cacheprovider"
+
+# Notebooks 04-07 as other learners would run them: other COURSE_SEEDs, and real-like data
+# without masks (tools/make_reallike.py), each in a clean data folder under build/robust/.
+test-robust: $(STAMP)
+	$(BIN)/python tools/test_robust.py
 
 execute: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)

@@ -27,6 +27,7 @@ renamed into place when complete. An existing split is left as it is.
 """
 import argparse
 import io
+import multiprocessing
 import os
 import shutil
 import sys
@@ -120,10 +121,14 @@ def write_split(dest, split, style="photo", seed=0, workers=None):
             (building / kind).mkdir()
         jobs = [(kind, index) for kind in data.CLASS_NAMES for index in range(COUNTS[split][kind])]
         workers = workers or min(os.cpu_count() or 1, 4)
-        chunks = [jobs[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(workers) as pool:
-            list(pool.map(_write_range, [building] * workers, [split] * workers, [style] * workers,
-                          [seed] * workers, chunks))
+        if workers == 1 or len(jobs) < 100:
+            _write_range(building, split, style, seed, jobs)
+        else:
+            # Fresh worker processes ("spawn"): never a fork of a process that may have TensorFlow loaded.
+            chunks = [jobs[i::workers] for i in range(workers)]
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                list(pool.map(_write_range, [building] * workers, [split] * workers, [style] * workers,
+                              [seed] * workers, chunks))
         os.rename(building, dest)
         building = None
         return dest
