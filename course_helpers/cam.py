@@ -600,7 +600,7 @@ def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
         A binary classifier with one sigmoid unit (class 1 = "human").
     pictures : dict of str -> image
         Anything :func:`course_helpers.images.load_image` reads; resized to the
-        model's input size.
+        model's input size as the training pipeline resizes.
     layer_name : str, optional
         Default: :func:`default_layer`.
 
@@ -608,10 +608,10 @@ def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
     -------
     matplotlib.figure.Figure
     """
-    from . import images, plotting
+    from . import data, plotting
 
     height, width = model.inputs[0].shape[1:3]
-    loaded = [images.load_image(picture, size=(height, width)) for picture in pictures.values()]
+    loaded = [data.model_input(picture, (height, width)) for picture in pictures.values()]
     batch = np.stack(loaded)
     probability = np.asarray(model(batch, training=False)).reshape(-1)
     horse = grad_cam(model, batch, layer_name, class_index=0)
@@ -801,21 +801,48 @@ def spearman(a, b):
     return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0
 
 
+def _initializer_of(layer, weight):
+    """The initializer ``layer`` made ``weight`` with, or None: ``kernel`` -> ``kernel_initializer``
+    (a ``DepthwiseConv2D``'s ``kernel`` -> ``depthwise_initializer``), ``pointwise_kernel`` ->
+    ``pointwise_initializer``, ``gamma`` -> ``gamma_initializer``, and so on."""
+    name = weight.path.split("/")[-1] if hasattr(weight, "path") else weight.name.split(":")[0]
+    candidates = [f"{name}_initializer", f"{name.removesuffix('_kernel')}_initializer"]
+    if name == "kernel":
+        candidates.append("depthwise_initializer")
+    for attribute in candidates:
+        initializer = getattr(layer, attribute, None)
+        if initializer is not None:
+            return initializer
+    return None
+
+
 def _reinitialized(layer, seed):
-    """Fresh weights for ``layer`` from its own initializers, seeded."""
+    """Fresh values for every trainable weight of ``layer``, each from its own initializer, seeded.
+
+    Non-trainable weights (a batch normalization's moving statistics) keep their values.
+
+    Raises
+    ------
+    ValueError
+        If a trainable weight's initializer cannot be found: its layer would be
+        reported as randomized while it is not.
+    """
     import keras
 
+    trainable = {id(weight) for weight in layer.trainable_weights}
     fresh = []
-    for weight in layer.weights:
-        name = weight.path.split("/")[-1] if hasattr(weight, "path") else weight.name
-        initializer = getattr(layer, "kernel_initializer", None) if "kernel" in name else \
-            getattr(layer, "bias_initializer", None)
-        if initializer is None:
+    for number, weight in enumerate(layer.weights):
+        if id(weight) not in trainable:
             fresh.append(np.asarray(weight))
             continue
+        initializer = _initializer_of(layer, weight)
+        if initializer is None:
+            raise ValueError(f"randomization_test cannot re-initialize {layer.name}'s weight {weight.name!r} "
+                             f"({type(layer).__name__} has no {weight.name}_initializer). Leave this layer out "
+                             f"by explaining a model without it, or give the layer standard initializers.")
         config = initializer.get_config()
         if "seed" in config:
-            config["seed"] = seed
+            config["seed"] = seed + 1000 * number  # each weight its own stream
         seeded = type(initializer).from_config(config)
         fresh.append(np.asarray(keras.ops.convert_to_numpy(seeded(tuple(weight.shape), dtype=weight.dtype))))
     return fresh
@@ -824,9 +851,10 @@ def _reinitialized(layer, seed):
 def randomization_test(model, images, method=grad_cam, seed=None, **method_options):
     """Cascading model-parameter randomization (Adebayo et al. 2018).
 
-    Starting from the output, the weights of one more layer at a time are
-    replaced by fresh random ones (the layer's own initializers), on a copy of
-    the model. After each step the maps are computed again and compared with
+    Starting from the output, the trainable weights of one more layer at a
+    time are replaced by fresh random ones, each from its own initializer
+    (kernels, depthwise and pointwise kernels, biases, a batch normalization's
+    gamma and beta), on a copy of the model. After each step the maps are computed again and compared with
     the trained model's maps by Spearman rank correlation. An explanation that
     reflects what the model learned must change, so the correlation must drop.
 
@@ -846,6 +874,11 @@ def randomization_test(model, images, method=grad_cam, seed=None, **method_optio
     dict of str -> float
         Name of the deepest layer randomized so far (output first) -> mean
         Spearman correlation with the trained model's maps over the images.
+
+    Raises
+    ------
+    ValueError
+        If a layer's trainable weight has no initializer to draw fresh values from.
     """
     import keras
 
@@ -856,7 +889,7 @@ def randomization_test(model, images, method=grad_cam, seed=None, **method_optio
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     correlations = {}
-    trainable = [layer for layer in activations._all_layers(copy) if layer.weights]
+    trainable = [layer for layer in activations._all_layers(copy) if layer.trainable_weights]
     for step, layer in enumerate(reversed(trainable)):
         layer.set_weights(_reinitialized(layer, seed + step))
         maps = method(copy, array, class_index=classes, **method_options)

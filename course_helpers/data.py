@@ -49,6 +49,7 @@ __all__ = [
     "horse_or_human",
     "source_of",
     "load_dataset",
+    "model_input",
 ]
 
 #: Label 0 and label 1, as the folders are named.
@@ -567,3 +568,31 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     pipeline.class_names = list(CLASS_NAMES)
     pipeline.source = source_of(folder)
     return pipeline
+
+
+def model_input(image, size):
+    """One image as a model trained by :func:`load_dataset` expects it: the same pixels.
+
+    The image is read as :func:`course_helpers.images.load_image` reads any file
+    (EXIF orientation, palettes, transparency, 16 bits), then resized exactly as
+    the pipeline does: TensorFlow's bilinear resize of 0-255 values, rounded to
+    8 bits, scaled to [0, 1]. So a file gives the same prediction here as in the
+    pipeline (a Lanczos resize would shift probabilities by up to a few percent).
+
+    Parameters
+    ----------
+    image : path, bytes, file object, PIL image or array
+        Anything ``load_image`` reads.
+    size : int or (int, int)
+        The model's input side, or (height, width).
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (height, width, 3), values in [0, 1]
+    """
+    import tensorflow as tf
+
+    height, width = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+    picture = images.load_image(image) * 255.0
+    resized = tf.image.resize(picture, (int(height), int(width)), method="bilinear").numpy()
+    return (np.round(np.clip(resized, 0, 255)) / 255.0).astype(np.float32)

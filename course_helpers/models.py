@@ -193,7 +193,8 @@ def predict_image(model, image):
     model : keras.Model
         The classifier (one sigmoid output: the probability of "human").
     image : path, bytes, file object, PIL image or array
-        Resized to the model's input size.
+        Resized to the model's input size as the training pipeline resizes
+        (:func:`course_helpers.data.model_input`).
 
     Returns
     -------
@@ -202,7 +203,7 @@ def predict_image(model, image):
         the label and the model's probability for that label, in [0.5, 1].
     """
     height, width = model.input_shape[1:3]
-    picture = images.load_image(image, size=(height, width))
+    picture = data.model_input(image, (height, width))  # the pixels training saw
     probability_human = float(np.asarray(model.predict(picture[np.newaxis], verbose=0)).reshape(-1)[0])
     if probability_human >= 0.5:
         return "human", probability_human

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 
 import numpy as np
 
-from . import activations, conv, images, plotting
+from . import activations, conv, data, images, plotting
 
 __all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground", "uploaded_files", "image_classifier",
            "activation_browser", "grad_cam_explorer"]
@@ -291,7 +291,7 @@ def activation_browser(model, pictures, layer_names=None):
         raise ValueError("pictures is empty: pass a dict like {'horse': image, 'human': image}.")
     extractor = activations.feature_extractor(model, layer_names)
     height, width = model.inputs[0].shape[1:3]
-    loaded = {name: images.load_image(picture, size=(height, width)) for name, picture in pictures.items()}
+    loaded = {name: data.model_input(picture, (height, width)) for name, picture in pictures.items()}
     maps = {name: {layer: np.asarray(value) for layer, value in extractor(picture[np.newaxis]).items()}
             for name, picture in loaded.items()}
     layers = list(next(iter(maps.values())))

@@ -398,3 +398,65 @@ def test_deletion_order_puts_equal_heat_in_random_places(monkeypatch):
     quarter_deleted = seen[0][1, :, :, 0] == 0
     assert quarter_deleted.sum() == 256
     assert quarter_deleted[:8].sum() < 160
+
+
+def test_randomization_reinitializes_every_trainable_weight_of_every_reported_layer(monkeypatch):
+    """Depthwise, separable and batch-normalization layers included: each reported layer's trainable
+    weights must differ from the trained ones, and its non-trainable statistics must stay."""
+    import keras
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="norm")(x)
+    x = keras.layers.DepthwiseConv2D(3, name="depthwise")(x)
+    x = keras.layers.SeparableConv2D(6, 3, activation="relu", name="separable")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="out")(x))
+    rng = np.random.default_rng(0)
+    model.set_weights([w + rng.normal(0.5, 0.1, w.shape).astype(w.dtype) for w in model.get_weights()])  # "trained"
+    trained = {layer.name: [np.array(w) for w in layer.weights] for layer in model.layers}
+
+    randomized = {}
+    original = cam._reinitialized
+
+    def spy(layer, seed):
+        fresh = original(layer, seed)
+        randomized[layer.name] = (layer, fresh)
+        return fresh
+
+    monkeypatch.setattr(cam, "_reinitialized", spy)
+    correlations = cam.randomization_test(model, rng.random((3, 16, 16, 3)).astype("float32"),
+                                          layer_name="separable")
+    assert list(correlations) == ["out", "separable", "depthwise", "norm", "conv"]
+    for name in correlations:
+        layer, fresh = randomized[name]
+        trainable = {id(w) for w in layer.trainable_weights}
+        for weight, old, new in zip(layer.weights, trained[name], fresh):
+            if id(weight) in trainable:
+                assert not np.allclose(old, new), f"{name}.{weight.name} was reported randomized but kept"
+            else:
+                assert np.array_equal(old, new), f"{name}.{weight.name} is a statistic, not a weight"
+    assert {w.name for w in randomized["separable"][0].trainable_weights} >= {"depthwise_kernel", "pointwise_kernel"}
+    assert {w.name for w in randomized["norm"][0].trainable_weights} == {"gamma", "beta"}
+    # The user's model is untouched.
+    assert all(np.array_equal(a, b) for layer in model.layers for a, b in zip(layer.weights, trained[layer.name]))
+
+
+def test_randomization_refuses_a_weight_without_an_initializer():
+    import keras
+
+    class Scale(keras.layers.Layer):
+        def build(self, shape):
+            self.factor = self.add_weight(shape=(1,), initializer="ones", name="factor")
+
+        def call(self, x):
+            return x * self.factor
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    x = Scale(name="scale")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="out")(x))
+    with pytest.raises(ValueError, match="cannot re-initialize scale's weight 'factor'"):
+        cam.randomization_test(model, np.zeros((1, 8, 8, 3), "float32"), layer_name="conv")

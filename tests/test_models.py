@@ -4,6 +4,7 @@ Nothing here trains the full course model: the architecture, saving, loading,
 predictions and labels are checked on tiny inputs, so the tests stay fast.
 """
 import io
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -90,14 +91,11 @@ def test_predict_image_accepts_every_image_mode(small_model, tmp_path):
     for name, source in sources.items():
         label, probability = models.predict_image(small_model, source)
         assert label in ("horse", "human") and 0.5 <= probability <= 1.0, name
-    # The label and the probability agree with the raw model output.
-    raw = float(small_model.predict(np.asarray(Image.fromarray(rgb).resize((94, 94), Image.Resampling.LANCZOS),
-                                               dtype="float32")[None] / 255, verbose=0)[0, 0])
+    # The label and the probability are the model's output for the pipeline's pixels.
+    raw = float(small_model.predict(data.model_input(rgb, 94)[None], verbose=0)[0, 0])
     label, probability = models.predict_image(small_model, rgb)
-    probability_human = probability if label == "human" else 1 - probability
-    assert abs(probability_human - raw) < 0.02  # resizing in float or in uint8 differs a little
-    if abs(raw - 0.5) > 0.02:
-        assert label == ("human" if raw >= 0.5 else "horse")
+    assert label == ("human" if raw >= 0.5 else "horse")
+    assert probability == pytest.approx(raw if label == "human" else 1 - raw, abs=1e-6)
     with pytest.raises(ValueError, match="not an image"):
         models.predict_image(small_model, b"not an image")
 
@@ -190,3 +188,29 @@ def test_imagenet_class_names_from_the_cache_or_a_plain_fallback(tmp_path, monke
     for wrong in (1000, -1, 2.0, True):
         with pytest.raises(ValueError, match="from 0 to 999"):
             models.imagenet_class_name(wrong)
+
+
+def test_predict_image_sees_the_pixels_the_pipeline_gives(tmp_path, monkeypatch):
+    """The same files, through load_dataset and through predict_image: the same probabilities."""
+    import keras
+
+    rng = np.random.default_rng(4)
+    for kind in data.CLASS_NAMES:
+        (tmp_path / "split" / kind).mkdir(parents=True)
+        for i in range(3):
+            # Smooth pictures of odd sizes, so the resize to the model's size really interpolates.
+            small = rng.random((int(rng.integers(5, 12)), int(rng.integers(5, 12)), 3))
+            picture = Image.fromarray((small * 255).astype(np.uint8)).resize(
+                (int(rng.integers(97, 331)), int(rng.integers(97, 331))), Image.Resampling.BICUBIC)
+            picture.save(tmp_path / "split" / kind / f"{kind}{i}.png")
+    monkeypatch.setattr(data, "horse_or_human", lambda split, source="auto": tmp_path / "split")
+    keras.utils.set_random_seed(3)
+    model = models.build_classifier(94)
+    model.layers[-1].set_weights([w * 40 for w in model.layers[-1].get_weights()])  # spread the outputs out
+    dataset = data.load_dataset("validation", img_size=94, batch_size=4)
+    through_pipeline = model.predict(dataset, verbose=0).ravel()
+    assert through_pipeline.std() > 1e-3, "the probabilities differ between files"
+    for path, expected in zip(dataset.file_paths, through_pipeline):
+        label, probability = models.predict_image(model, path)
+        assert (probability if label == "human" else 1 - probability) == pytest.approx(expected, abs=1e-3)
+        assert np.array_equal(data.model_input(path, 94), data.model_input(Path(path).read_bytes(), 94))
