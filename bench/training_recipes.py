@@ -6,8 +6,8 @@ shuffling), with two recipes:
 
 * **codelab**: RMSprop at a learning rate of 1e-3 for 15 epochs, as in the seed
   codelab;
-* **course**: ``models.RECIPE``, Adam at 1e-3 with 10 times less for the last
-  epochs (notebook 4).
+* **course**: ``models.RECIPE``, AdamW (Adam with weight decay) at 1e-3 with 10
+  times less for the last epochs (notebook 4).
 
 It prints the final validation accuracy per seed and recipe, with the spread of
 the last four epochs (how much the recipe was still swinging when it stopped),
@@ -80,7 +80,8 @@ def main(argv=None):
     from course_helpers import models
 
     describe = {"codelab": f"RMSprop 1e-3, {CODELAB['epochs']} epochs",
-                "course": f"Adam 1e-3, {models.RECIPE['final_learning_rate']:g} for the last "
+                "course": f"AdamW 1e-3 (weight decay {models.RECIPE['weight_decay']:g}), "
+                          f"{models.RECIPE['final_learning_rate']:g} for the last "
                           f"{models.RECIPE['final_epochs']} of {models.RECIPE['epochs']} epochs"}
     rows = []
     header = "| COURSE_SEED | " + " | ".join(f"{r}: final val. accuracy (last 4 epochs' range)" for r in args.recipes)

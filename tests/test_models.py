@@ -30,7 +30,8 @@ def test_classifier_architecture_follows_the_codelab():
     assert model.input_shape == (None, 150, 150, 3) and model.output_shape == (None, 1)
     assert model.count_params() == 229_537
     optimizer = model.optimizer
-    assert type(optimizer).__name__ == "Adam" and np.isclose(float(optimizer.learning_rate), 1e-3)
+    assert type(optimizer).__name__ == "AdamW" and np.isclose(float(optimizer.learning_rate), 1e-3)
+    assert np.isclose(optimizer.weight_decay, models.RECIPE["weight_decay"])
     with pytest.raises(ValueError, match="at least 94"):
         models.build_classifier(93)
     side = 94  # the smallest size really works, and one less would not
