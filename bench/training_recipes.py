@@ -51,14 +51,15 @@ def train_once(recipe):
                       loss="binary_crossentropy", metrics=["accuracy"])
         history = model.fit(train, validation_data=validation, epochs=CODELAB["epochs"], verbose=0)
     else:
-        history = model.fit(train, validation_data=validation, epochs=models.RECIPE["epochs"], verbose=0,
-                            callbacks=[models.learning_rate_callback()])
+        epochs = int(os.environ.get("BENCH_EPOCHS") or models.RECIPE["epochs"])  # --epochs tries another length
+        history = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
+                            callbacks=[models.learning_rate_callback(epochs)])
     return {"seconds": time.perf_counter() - start, **{k: [float(v) for v in vs] for k, vs in history.history.items()}}
 
 
-def measure(seed, recipe):
+def measure(seed, recipe, epochs=None):
     """Train in a fresh process under ``COURSE_SEED=seed``; return its history dict."""
-    env = {**os.environ, "COURSE_SEED": str(seed), "COURSE_DATA": "standin",
+    env = {**os.environ, "COURSE_SEED": str(seed), "COURSE_DATA": "standin", "BENCH_EPOCHS": str(epochs or ""),
            "COURSE_DATA_DIR": str(ROOT / "build" / "bench" / "data")}
     code = (f"import json, sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import training_recipes as t; "
             f"print('RESULT', json.dumps(t.train_once({recipe!r})))")
@@ -74,6 +75,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--recipes", nargs="+", choices=("codelab", "course"), default=["codelab", "course"])
     parser.add_argument("--no-write", action="store_true", help=f"do not update {RESULTS.relative_to(ROOT)}")
+    parser.add_argument("--epochs", type=int, help="try the course recipe with this many epochs (implies --no-write)")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -91,7 +93,7 @@ def main(argv=None):
     for seed in args.seeds:
         cells, times = [], []
         for recipe in args.recipes:
-            history = measure(seed, recipe)
+            history = measure(seed, recipe, args.epochs)
             last = history["val_accuracy"][-4:]
             finals[recipe].append(history["val_accuracy"][-1])
             cells.append(f"{history['val_accuracy'][-1]:.3f} ({min(last):.3f}–{max(last):.3f})")
@@ -102,7 +104,7 @@ def main(argv=None):
                f"{max(values):.3f}, mean {sum(values) / len(values):.3f}; {sum(v < 0.9 for v in values)} of "
                f"{len(values)} seeds below 0.90." for recipe, values in finals.items()]
     print("\n".join(summary))
-    if not args.no_write:
+    if not (args.no_write or args.epochs):
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         separator = "|---|" + "---|" * (2 * len(args.recipes))
         text = ("# Training recipes across course seeds\n\n"

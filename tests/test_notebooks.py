@@ -101,12 +101,8 @@ def test_ignored_outputs_are_rare_and_asserted(notebook_path):
             assert "assert" in cell.source, "a cell whose output nbval ignores must assert what matters"
 
 
-#: The first line of a cell that runs removed calls on purpose, to show learners what they do today.
-ON_PURPOSE = "# The seed articles' Keras 2 calls, run on purpose"
-
-
 def test_no_removed_apis(notebook_path):
-    source = "\n".join(c.source for c in code_cells(load(notebook_path)) if not c.source.startswith(ON_PURPOSE))
+    source = "\n".join(c.source for c in code_cells(load(notebook_path)))
     for pattern, advice in REMOVED_APIS.items():
         assert not re.search(pattern, source), advice
 
