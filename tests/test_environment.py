@@ -18,13 +18,16 @@ def package_name(requirement):
 
 
 def imported_top_level_modules():
-    """Every third-party module course_helpers imports, as written in its code."""
+    """Every top-level module course_helpers imports (absolute imports only), read from its code."""
+    import ast
+
     found = set()
     for path in (ROOT / "course_helpers").rglob("*.py"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            match = re.match(r"\s*(?:import|from)\s+([A-Za-z_][\w]*)", line)
-            if match:
-                found.add(match.group(1))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add(node.module.split(".")[0])
     return found
 
 

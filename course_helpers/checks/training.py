@@ -96,7 +96,7 @@ def check_build_model(build_model):
     """Exercise: ``build_model(img_size)`` writes the codelab network for any square image size."""
     import keras
 
-    from . import models
+    from .. import models
 
     model, error = call(build_model, 300)
     if error:
