@@ -1,5 +1,5 @@
 # Inside CNNs. The two commands a learner needs:
-#   make lab    install (first time only) and open JupyterLab on notebooks/
+#   make lab    install the learner set (first time only) and open JupyterLab on notebooks/
 #   make test   install (first time only), run the unit tests, then re-execute
 #               every notebook with nbval and compare its outputs
 # Everything is installed into .venv; nothing outside this folder is touched.
@@ -8,12 +8,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 REPO   ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 export CHROMIUM
 
-.PHONY: help install lab test test-unit test-browser test-robust test-colab-like execute bench html links lock clean distclean
+.PHONY: help install lab test test-unit test-browser test-robust test-oldest test-colab-like execute bench html links lock clean distclean
 
 help:
 	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
@@ -22,6 +23,7 @@ help:
 	@echo "make test-unit  the unit tests in tests/ only"
 	@echo "make test-browser  notebooks 02 and 07 in JupyterLab in headless Chromium"
 	@echo "make test-robust  notebooks 04-07 under other seeds and on real-like data (--nbval-lax)"
+	@echo "make test-oldest  the unit tests with the oldest versions requirements.txt allows (its floors)"
 	@echo "make test-colab-like  unit tests, notebooks 02 and 07 with Colab's versions (Python 3.13, TF 2.20)"
 	@echo "make execute    re-run every notebook from a fresh kernel and store its outputs"
 	@echo "make bench      run the benchmarks in bench/ and print their tables (time and memory budgets too)"
@@ -33,18 +35,25 @@ help:
 
 install: $(STAMP)
 
+# The learner set: the package, its dependencies and JupyterLab (requirements.txt, requirements-lab.txt).
 # Re-runs only when a dependency list changes (or .venv is missing).
-$(STAMP): requirements.txt requirements-test.txt constraints.txt pyproject.toml
+$(LAB_STAMP): requirements.txt requirements-lab.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Inside CNNs needs Python 3.10 or newer; this python3 is " + sys.version.split()[0])'
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); } || { \
 	  rm -rf $(VENV); echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt -r requirements-test.txt -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt -r requirements-lab.txt -e .
 	@touch $@
-	@echo "Installed into $(VENV)."
+	@echo "Installed the learner set into $(VENV)."
+
+# The learner set plus the test and maintenance tools (requirements-test.txt).
+$(STAMP): $(LAB_STAMP) requirements-test.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-test.txt
+	@touch $@
+	@echo "Installed the test tools into $(VENV)."
 
 # Jupyter refuses to start as root unless told to (containers, some cloud machines).
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 # CI and the stored outputs use the offline stand-in data unless told otherwise.
@@ -82,6 +91,10 @@ bench: $(STAMP)
 	@echo "== bench/notebooks.py --imagenet 05 06 07 (the online path: the optional ImageNet sections run)"
 	@$(BIN)/python bench/notebooks.py --imagenet 05 06 07
 
+# The declared floors, installed exactly, in .venv-oldest; see tools/oldest.sh.
+test-oldest:
+	tools/oldest.sh
+
 # A second environment with Colab's versions; see tools/colab_like.sh and the README.
 test-colab-like:
 	tools/colab_like.sh
@@ -105,4 +118,4 @@ clean:
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV) .venv-colab
+	rm -rf $(VENV) .venv-colab .venv-oldest

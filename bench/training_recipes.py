@@ -110,11 +110,12 @@ def main(argv=None):
         text = ("# Training recipes across course seeds\n\n"
                 "Made by `bench/training_recipes.py` on the offline stand-in (1,000 training and 256 validation "
                 "images at 150 px), each run in a fresh process as a notebook runs it, on a 2-core CPU. "
-                f"The range is that of the last four epochs' validation accuracy.\n\n"
+                "The range is that of the last four epochs' validation accuracy.\n\n"
                 + header + "\n" + separator + "\n" + "\n".join(rows) + "\n\n" + "\n".join(summary) + "\n")
-        temporary = RESULTS.with_suffix(".md.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, RESULTS)
+        from course_helpers.files import atomic_file
+
+        with atomic_file(RESULTS) as temporary:
+            temporary.write_text(text, encoding="utf-8")
         print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -8,7 +8,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .plotting import _finish
+from . import anatomy
+from .anatomy import list_layers
+from .plotting import finish
 
 __all__ = [
     "list_layers",
@@ -19,106 +21,6 @@ __all__ = [
     "plot_sparsity",
     "plot_channel",
 ]
-
-_VISUAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
-
-
-def _is_model(layer):
-    import keras
-
-    return isinstance(layer, keras.Model)
-
-
-def _all_layers(model):
-    """Every layer, nested models' layers included, in order (input layers left out)."""
-    found = []
-    for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        if _is_model(layer):
-            found += _all_layers(layer)
-        else:
-            found.append(layer)
-    return found
-
-
-def list_layers(model, visual_only=True):
-    """Names of the model's layers, nested models included.
-
-    Parameters
-    ----------
-    model : keras.Model
-    visual_only : bool, optional
-        Only conv and pooling layers (those whose outputs are images). Default True.
-
-    Returns
-    -------
-    list of str
-    """
-    return [layer.name for layer in _all_layers(model)
-            if not visual_only or type(layer).__name__ in _VISUAL_TYPES]
-
-
-def _check_names(model, names):
-    valid = list_layers(model, visual_only=False)
-    unknown = [name for name in names if name not in valid]
-    if unknown:
-        raise ValueError(f"the model has no layer named {', '.join(map(repr, unknown))}. Valid names: {valid}.")
-
-
-def _contains(model, names):
-    return any(layer.name in names for layer in _all_layers(model))
-
-
-def _without_activation(layer):
-    """A copy of ``layer`` that shares its weights but skips its activation function."""
-    linear = type(layer).from_config({**layer.get_config(), "activation": None, "name": f"{layer.name}_linear"})
-    linear.build(layer.input.shape)
-    linear.set_weights(layer.get_weights())
-    return linear
-
-
-def _walk(layers, tensor, wanted, captured, linear=(), stop_early=True):
-    """Apply ``layers`` in order to ``tensor``, descending into nested models; keep wanted outputs.
-
-    Layers named in ``linear`` are applied without their activation function.
-    With ``stop_early``, the walk ends once every wanted output is captured.
-    """
-    for layer in layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
-        if _is_model(layer) and _contains(layer, wanted):
-            tensor = _walk(layer.layers, tensor, wanted, captured, linear, stop_early)
-        elif layer.name in linear:
-            tensor = _without_activation(layer)(tensor)
-        else:
-            tensor = layer(tensor)
-        if layer.name in wanted:
-            captured[layer.name] = tensor
-        if stop_early and len(captured) == len(wanted):
-            break
-    return tensor
-
-
-def _pre_activation_extractor(model, layer_name, image_shape):
-    """Like feature_extractor for one layer, but with the ReLU before the output removed.
-
-    For a conv layer its own activation is skipped; for a pooling layer, the
-    activation of the conv layer feeding it (max pooling and ReLU commute, so
-    nothing else changes). Used to climb gradients that ReLU would zero.
-    """
-    import keras
-
-    chain = _all_layers(model)
-    names = [layer.name for layer in chain]
-    position = names.index(layer_name)
-    linear = {layer_name}
-    if getattr(chain[position], "activation", None) is None and position > 0:
-        linear.add(names[position - 1])
-    inputs = keras.Input(shape=tuple(image_shape))
-    captured = {}
-    _walk(model.layers, inputs, {layer_name}, captured, linear)
-    return keras.Model(inputs, captured[layer_name])
 
 
 def feature_extractor(model, layer_names=None, image_shape=None):
@@ -151,13 +53,13 @@ def feature_extractor(model, layer_names=None, image_shape=None):
     import keras
 
     if layer_names is None:
-        layer_names = list_layers(model)
+        layer_names = anatomy.list_layers(model)
     elif isinstance(layer_names, str):
         layer_names = [layer_names]
     layer_names = list(layer_names)
     if not layer_names:
         raise ValueError("layer_names is empty: name at least one layer, or leave it out for all conv/pool layers.")
-    _check_names(model, layer_names)
+    anatomy.check_layer_names(model, layer_names)
     top_level = {layer.name for layer in model.layers}
     if image_shape is None and all(name in top_level for name in layer_names):
         # The model's own graph holds every output: no rebuilding needed.
@@ -165,14 +67,7 @@ def feature_extractor(model, layer_names=None, image_shape=None):
         return keras.Model(inputs, {name: model.get_layer(name).output for name in layer_names})
     if len(model.inputs) != 1:
         raise ValueError("feature_extractor can reach inside nested models only for a model with one input.")
-    inputs = keras.Input(shape=tuple(image_shape or model.inputs[0].shape[1:]))
-    captured = {}
-    try:
-        _walk(model.layers, inputs, set(layer_names), captured)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"could not rebuild the model as a chain of layers up to {layer_names} ({error}). "
-                         f"Reaching into nested models works when they are simple chains, like VGG16.") from None
-    return keras.Model(inputs, {name: captured[name] for name in layer_names})
+    return anatomy.submodel(model, layer_names, image_shape)
 
 
 def _standardize(channel):
@@ -249,7 +144,7 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
                         color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
             if row == 0:
                 ax.set_title(f"ch {column}", fontsize=8)
-    return _finish(fig)
+    return finish(fig)
 
 
 def sparsity(maps):
@@ -295,7 +190,7 @@ def plot_by_depth(values, ylabel, title=None, percent=True):
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title, fontsize=10)
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_sparsity(fractions):
@@ -337,4 +232,4 @@ def plot_channel(maps, layer, channel, image=None):
     for ax in axes[0]:
         ax.set_xticks([])
         ax.set_yticks([])
-    return _finish(fig)
+    return finish(fig)

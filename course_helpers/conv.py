@@ -21,6 +21,8 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .arguments import check_int
+
 __all__ = [
     "KERNELS",
     "output_size",
@@ -54,17 +56,6 @@ del _kernel
 # ----------------------------------------------------------------------------
 # Argument checking: every helper speaks to a learner in the same words.
 # ----------------------------------------------------------------------------
-def _check_int(value, name, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {value!r} ({type(value).__name__}).")
-    value = int(value)
-    if value < minimum:
-        if name.startswith("stride"):
-            raise ValueError(f"{name} must be at least 1 (a window moves by at least one pixel); got {value}.")
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return value
-
-
 def _pair(value, name, minimum=1):
     """An int or a pair of ints -> a tuple (rows, cols)."""
     if isinstance(value, np.ndarray) and value.ndim == 1:
@@ -72,8 +63,8 @@ def _pair(value, name, minimum=1):
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (rows, cols); got {value!r}.")
-        return (_check_int(value[0], f"{name}[0]", minimum), _check_int(value[1], f"{name}[1]", minimum))
-    value = _check_int(value, name, minimum)
+        return (check_int(value[0], f"{name}[0]", minimum), check_int(value[1], f"{name}[1]", minimum))
+    value = check_int(value, name, minimum)
     return value, value
 
 
@@ -83,7 +74,7 @@ def _check_padding(padding, allow_int=True):
         if mode in ("valid", "same"):
             return mode
     elif allow_int and isinstance(padding, numbers.Integral) and not isinstance(padding, (bool, np.bool_)):
-        return _check_int(padding, "padding", 0)
+        return check_int(padding, "padding", 0)
     allowed = "'valid', 'same' or an int number of zeros per side" if allow_int else "'valid' or 'same'"
     raise ValueError(f"padding must be {allowed}; got {padding!r}.")
 
@@ -148,9 +139,9 @@ def output_size(n, kernel_size, stride=1, padding="valid"):
     >>> output_size(7, 3, padding=1)
     7
     """
-    n = _check_int(n, "n", 1)
-    k = _check_int(kernel_size, "kernel_size", 1)
-    s = _check_int(stride, "stride", 1)
+    n = check_int(n, "n", 1)
+    k = check_int(kernel_size, "kernel_size", 1)
+    s = check_int(stride, "stride", 1)
     padding = _check_padding(padding)
     if padding == "same":
         return -(-n // s)  # ceil(n / s) in integers
@@ -227,11 +218,11 @@ def pad(x, p):
         if len(p) != 2 or not all(isinstance(side, (tuple, list)) and len(side) == 2 for side in p):
             raise ValueError(f"p must be an int or ((top, bottom), (left, right)); got {p!r}.")
         (top, bottom), (left, right) = (
-            (_check_int(p[0][0], "top padding", 0), _check_int(p[0][1], "bottom padding", 0)),
-            (_check_int(p[1][0], "left padding", 0), _check_int(p[1][1], "right padding", 0)),
+            (check_int(p[0][0], "top padding", 0), check_int(p[0][1], "bottom padding", 0)),
+            (check_int(p[1][0], "left padding", 0), check_int(p[1][1], "right padding", 0)),
         )
     else:
-        top = bottom = left = right = _check_int(p, "p", 0)
+        top = bottom = left = right = check_int(p, "p", 0)
     padded = np.pad(image, ((top, bottom), (left, right), (0, 0)))
     return padded[:, :, 0] if was_2d else padded
 
@@ -467,6 +458,6 @@ def receptive_field(layers):
     """
     size, jump = 1, 1
     for kernel, stride in layers:
-        size += (_check_int(kernel, "kernel_size", 1) - 1) * jump
-        jump *= _check_int(stride, "stride", 1)
+        size += (check_int(kernel, "kernel_size", 1) - 1) * jump
+        jump *= check_int(stride, "stride", 1)
     return size, jump

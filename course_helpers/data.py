@@ -9,8 +9,8 @@
 * :func:`load_dataset` turns a split into a batched, cached, prefetched
   ``tf.data.Dataset`` with labels 0 = horse, 1 = human.
 
-Everything is stored under the course's ``data/`` folder, or under
-``$COURSE_DATA_DIR`` when it is set.
+Everything is stored under ``$COURSE_DATA_DIR`` when it is set, else in the
+clone's ``data/`` folder, else (an installed wheel) in a per-user cache folder.
 """
 import contextlib
 import hashlib
@@ -31,7 +31,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from . import DEFAULT_SEED, course_seed, data_mode, images, offline, seed_for, standin
+from . import DEFAULT_SEED, course_seed, data_mode, files, images, offline, seed_for, standin
+from .arguments import check_int
 from .progress import ProgressBar
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "DownloadError",
     "unreachable",
     "data_dir",
+    "default_data_dir",
+    "user_cache_dir",
     "fetch_zip",
     "make_standin",
     "standin_seed",
@@ -87,13 +90,43 @@ class DownloadError(Exception):
     """A download failed or its file is not the one expected. The message says what to do."""
 
 
-def data_dir():
-    """The folder where downloads, the stand-in and trained models live.
+#: The checkout this package was imported from, when it was (a clone, or an editable install).
+CLONE = Path(__file__).resolve().parent.parent
+CACHE_NAME = "inside-cnns"
 
-    ``$COURSE_DATA_DIR`` if set (e.g. a folder shared by a workshop), else the
-    course's ``data/`` folder. Created if missing.
+
+def _running_from_a_clone():
+    return (CLONE / "notebooks").is_dir() and (CLONE / "pyproject.toml").is_file()
+
+
+def user_cache_dir():
+    """The per-user cache folder, by the platform's convention.
+
+    ``%LOCALAPPDATA%\\inside-cnns\\Cache`` on Windows, ``~/Library/Caches/inside-cnns``
+    on macOS, and ``$XDG_CACHE_HOME/inside-cnns`` (default ``~/.cache/inside-cnns``)
+    elsewhere.
     """
-    folder = Path(os.environ.get("COURSE_DATA_DIR") or images.DATA_DIR).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / CACHE_NAME / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / CACHE_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / CACHE_NAME
+
+
+def default_data_dir():
+    """Where the data goes without ``COURSE_DATA_DIR``: the clone's ``data/`` when the course runs
+    from a clone (or an editable install), else :func:`user_cache_dir`, never inside site-packages."""
+    return CLONE / "data" if _running_from_a_clone() else user_cache_dir()
+
+
+def data_dir():
+    """The folder where downloads, the stand-in and trained models live. Created if missing.
+
+    ``$COURSE_DATA_DIR`` if set (e.g. a folder shared by a workshop), else
+    :func:`default_data_dir`.
+    """
+    folder = Path(os.environ.get("COURSE_DATA_DIR") or default_data_dir()).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -218,7 +251,6 @@ def fetch_zip(url, dest, sha256, size=None, timeout=30):
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=dest.parent, prefix=f".{dest.name}-", suffix=".zip.part", delete=False)
     download = Path(handle.name)
-    extracted = None
     try:
         with handle:
             written, digest = _download(url, handle, size, timeout)
@@ -230,25 +262,16 @@ def fetch_zip(url, dest, sha256, size=None, timeout=30):
                                 f"the file is damaged or not the one the course was written for.")
         if dest.is_dir():  # someone else finished first
             return dest
-        extracted = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-", suffix=".extracting"))
-        try:
-            with zipfile.ZipFile(download) as archive:
-                _check_members(archive, extracted)
-                archive.extractall(extracted)
-        except zipfile.BadZipFile as error:
-            raise DownloadError(f"the download of {url} is not a valid zip file ({error}).") from None
-        try:
-            os.rename(extracted, dest)
-            extracted = None
-        except OSError:
-            if not dest.is_dir():
-                raise
-            # Another process renamed its complete copy into place first: keep that one.
+        with files.atomic_folder(dest, suffix=".extracting") as extracting:
+            try:
+                with zipfile.ZipFile(download) as archive:
+                    _check_members(archive, extracting)
+                    archive.extractall(extracting)
+            except zipfile.BadZipFile as error:
+                raise DownloadError(f"the download of {url} is not a valid zip file ({error}).") from None
         return dest
     finally:
         _remove(download)
-        if extracted is not None:
-            _remove(extracted)
 
 
 # ----------------------------------------------------------------------------
@@ -314,16 +337,12 @@ def make_standin(root, n_per_class, size=300, seed=0, workers=None):
         ``root``, holding ``images/{horses,humans}/NAME.png`` and the masks at
         ``masks/{horses,humans}/NAME.png`` (white = figure).
     """
-    if isinstance(n_per_class, bool) or not isinstance(n_per_class, int) or n_per_class < 1:
-        raise ValueError(f"n_per_class must be a positive int; got {n_per_class!r}.")
-    if isinstance(size, bool) or not isinstance(size, int) or not 32 <= size <= 1024:
-        raise ValueError(f"size must be an int from 32 to 1024 pixels; got {size!r}.")
+    n_per_class = check_int(n_per_class, "n_per_class", 1)
+    size = check_int(size, "size (pixels)", 32, 1024)
     root = Path(root)
     if root.is_dir():
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}-", suffix=".building"))
-    try:
+    with files.atomic_folder(root) as building:
         for part in ("images", "masks"):
             for kind in CLASS_NAMES:
                 (building / part / kind).mkdir(parents=True)
@@ -332,16 +351,7 @@ def make_standin(root, n_per_class, size=300, seed=0, workers=None):
             _render_in_processes(building, n_per_class, seed, size, workers)
         else:
             _render_range(building, n_per_class, seed, size, 0, 2 * n_per_class)
-        try:
-            os.rename(building, root)
-            building = None
-        except OSError:
-            if not root.is_dir():
-                raise
-        return root
-    finally:
-        if building is not None:
-            _remove(building)
+    return root
 
 
 def mask_for(image_path, size=None):
@@ -530,10 +540,8 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     import keras
     import tensorflow as tf
 
-    if isinstance(img_size, bool) or not isinstance(img_size, int) or not 32 <= img_size <= 1024:
-        raise ValueError(f"img_size must be an int from 32 to 1024; got {img_size!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}.")
+    img_size = check_int(img_size, "img_size", 32, 1024)
+    batch_size = check_int(batch_size, "batch_size", 1)
     folder = horse_or_human(split, source)
     shuffle = (split == "train") if shuffle is None else bool(shuffle)
     seed = seed_for(0) if seed is None else seed
@@ -543,8 +551,7 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     )
     file_paths = list(images_ds.file_paths)
     if per_class is not None:
-        if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
-            raise ValueError(f"per_class must be a positive int; got {per_class!r}.")
+        per_class = check_int(per_class, "per_class", 1)
         position = {name: 0 for name in CLASS_NAMES}
         keep = []
         for path in file_paths:

@@ -4,11 +4,14 @@
 :func:`maximize` runs activation maximization: gradient ascent on the input
 image, for many filters at once, as one batch in one ``tf.function``.
 """
+from typing import Callable, NamedTuple
+
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import activations, conv, seed_for
-from .plotting import _finish
+from . import activations, anatomy, images, seed_for
+from .arguments import check_int
+from .plotting import finish
 from .progress import ProgressBar
 
 __all__ = ["plot_kernels", "maximize", "mean_activation", "total_variation"]
@@ -59,7 +62,7 @@ def plot_kernels(layer, max_kernels=16, size=0.9):
     axes[0, 0].set_ylabel("each on\nits own", fontsize=8, rotation=0, ha="right", va="center")
     axes[1, 0].set_ylabel("one common\nscale", fontsize=8, rotation=0, ha="right", va="center")
     fig.suptitle(f"{layer.name}: {kernels.shape[0]}x{kernels.shape[1]} RGB kernels", fontsize=10)
-    return _finish(fig)
+    return finish(fig)
 
 
 def _as_indices(filter_indices):
@@ -74,25 +77,11 @@ def _as_indices(filter_indices):
     return indices
 
 
-def _chain_kernels_and_strides(model, layer_name):
-    """(kernel, stride) of every conv/pool layer from the input up to ``layer_name``."""
-    stack = []
-    for layer in activations._all_layers(model):
-        kind = type(layer).__name__
-        if kind == "Conv2D":
-            stack.append((layer.kernel_size[0], layer.strides[0]))
-        elif kind in ("MaxPooling2D", "AveragePooling2D"):
-            stack.append((layer.pool_size[0], layer.strides[0]))
-        if layer.name == layer_name:
-            break
-    return stack
-
-
 def _auto_canvas(model, layer_name, input_side):
     """A square canvas about two receptive fields wide (at least 40 px): big enough
     for the pattern to repeat, small enough to be fast. Never larger than the
     model's input."""
-    field, _ = conv.receptive_field(_chain_kernels_and_strides(model, layer_name) or [(1, 1)])
+    field, _ = anatomy.receptive_field(model, layer_name)
     side = int(np.ceil(max(40, 2 * field) / 8) * 8)
     return min(side, input_side)
 
@@ -123,36 +112,42 @@ def mean_activation(feature_maps, filter_indices, border=2):
     return tf.gather(per_filter, tf.constant(list(filter_indices)), axis=1, batch_dims=1)
 
 
-def total_variation(images):
+def total_variation(batch):
     """Mean absolute difference between neighbouring pixels, per image: (N, H, W, C) -> (N,)."""
     import tensorflow as tf
 
-    down = tf.abs(images[:, 1:, :, :] - images[:, :-1, :, :])
-    right = tf.abs(images[:, :, 1:, :] - images[:, :, :-1, :])
+    down = tf.abs(batch[:, 1:, :, :] - batch[:, :-1, :, :])
+    right = tf.abs(batch[:, :, 1:, :] - batch[:, :, :-1, :])
     return tf.reduce_mean(down, axis=(1, 2, 3)) + tf.reduce_mean(right, axis=(1, 2, 3))
 
 
-def _blur(images):
-    """A 3x3 Gaussian blur of each channel, with reflected edges."""
+def _blur(batch):
+    """A light Gaussian blur (sigma 0.85 px, 3x3) of each channel of a batch, with reflected edges."""
     import tensorflow as tf
 
-    taps = np.outer([1, 2, 1], [1, 2, 1]).astype("float32") / 16
-    kernel = tf.constant(np.tile(taps[:, :, None, None], (1, 1, 3, 1)))
-    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    taps = images.gaussian_taps(0.85, radius=1)
+    kernel = tf.constant(np.tile(np.outer(taps, taps)[:, :, None, None], (1, 1, 3, 1)))
+    padded = tf.pad(batch, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
     return tf.nn.depthwise_conv2d(padded, kernel, strides=[1, 1, 1, 1], padding="VALID")
 
 
+class Objective(NamedTuple):
+    """What :func:`maximize` reports and what it climbs, each images (N, H, W, 3) -> (N,)."""
+
+    report: Callable  # the value shown: a filter's real (after-ReLU) mean activation, or a class logit
+    climb: Callable  # the value whose gradient is followed: the same before the ReLU, so a silent filter moves
+
+
 def _objective(model, layer_name, indices, image_size):
-    """(function images -> per-image objective (N,), canvas (H, W)) for a filter or a class."""
-    import keras
+    """(:class:`Objective`, canvas (H, W)) for a filter of a layer, or for a class of the output layer."""
     import tensorflow as tf
 
     output_layer = model.layers[-1]
     # A model built for any image size (None) has no natural canvas: 224 px at most then.
     input_side = tuple(int(s) if s is not None else 224 for s in model.inputs[0].shape[1:3])
     if layer_name == output_layer.name and type(output_layer).__name__ == "Dense":
-        kernel, bias = output_layer.kernel, output_layer.bias
-        units = int(kernel.shape[1])
+        penultimate, end = anatomy.body_model(model)
+        units = int(model.outputs[0].shape[-1])
         classes = range(2) if units == 1 else range(units)
         bad = [i for i in indices if i not in classes]
         if bad:
@@ -161,24 +156,18 @@ def _objective(model, layer_name, indices, image_size):
         if image_size is not None and tuple(np.broadcast_to(image_size, 2)) != input_side:
             raise ValueError(f"a class is visualized through the whole model, so the image must be the model's "
                              f"input size {input_side}; leave image_size out.")
-        before = model.layers[-2].output
-        penultimate = keras.Model(model.inputs, before)
         if units == 1:
             signs = tf.constant([1.0 if i == 1 else -1.0 for i in indices])
 
-            def objective(images):  # the pre-sigmoid logit, signed: positive means "more human"
-                return signs * (tf.matmul(penultimate(images), kernel) + bias)[:, 0]
-
-            objective.surrogate = objective
+            def class_score(batch):  # the pre-sigmoid logit, signed: positive means "more human"
+                return signs * end.logits(penultimate(batch))[:, 0]
         else:
-            def objective(images):  # the chosen class's pre-softmax logit
-                logits = tf.matmul(penultimate(images), kernel) + bias
-                return tf.gather(logits, tf.constant(indices), axis=1, batch_dims=1)
+            def class_score(batch):  # the chosen class's pre-softmax logit
+                return tf.gather(end.logits(penultimate(batch)), tf.constant(indices), axis=1, batch_dims=1)
 
-            objective.surrogate = objective
-        return objective, input_side
+        return Objective(class_score, class_score), input_side
 
-    activations._check_names(model, [layer_name])
+    anatomy.check_layer_names(model, [layer_name])
     if image_size is None:
         side = _auto_canvas(model, layer_name, min(input_side))
         canvas = (side, side)
@@ -186,7 +175,7 @@ def _objective(model, layer_name, indices, image_size):
         canvas = tuple(int(s) for s in np.broadcast_to(image_size, 2))
     try:
         extractor = activations.feature_extractor(model, [layer_name], image_shape=canvas + (3,))
-        climbable = activations._pre_activation_extractor(model, layer_name, canvas + (3,))
+        climbable = anatomy.pre_activation_model(model, layer_name, canvas + (3,))
     except ValueError:
         if canvas != input_side:
             raise ValueError(f"this model cannot be run on a {canvas} canvas; use image_size={input_side}.") from None
@@ -196,14 +185,13 @@ def _objective(model, layer_name, indices, image_size):
     if bad:
         raise ValueError(f"{layer_name} has filters 0 to {channels - 1}; got filter index {bad[0]}.")
 
-    def objective(images):  # what is reported: the layer's real output
-        return mean_activation(extractor(images)[layer_name], indices)
+    def filter_activation(batch):  # what is reported: the layer's real output
+        return mean_activation(extractor(batch)[layer_name], indices)
 
-    def surrogate(images):  # what is climbed: the same, before the ReLU, so a silent filter still has a gradient
-        return mean_activation(climbable(images), indices)
+    def before_relu(batch):  # what is climbed: the same, before the ReLU, so a silent filter still has a gradient
+        return mean_activation(climbable(batch)[layer_name], indices)
 
-    objective.surrogate = surrogate
-    return objective, canvas
+    return Objective(filter_activation, before_relu), canvas
 
 
 def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, image_size=None, jitter=0,
@@ -259,9 +247,8 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
     import tensorflow as tf
 
     indices = _as_indices(filter_indices)
-    for name, value, low in [("steps", steps, 1), ("jitter", jitter, 0), ("blur_every", blur_every, 0)]:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int of at least {low}; got {value!r}.")
+    steps, jitter, blur_every = check_int(steps, "steps", 1), check_int(jitter, "jitter", 0), \
+        check_int(blur_every, "blur_every", 0)
     for name, value in [("learning_rate", learning_rate), ("l2", l2), ("tv", tv)]:
         if not np.isfinite(value) or value < 0 or (name == "learning_rate" and value == 0):
             raise ValueError(f"{name} must be a non-negative number (learning_rate above 0); got {value!r}.")
@@ -281,7 +268,7 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
                 seen = tf.roll(pixels, shift, axis=[1, 2])
             else:
                 seen = pixels
-            loss = -tf.reduce_sum(objective.surrogate(seen))
+            loss = -tf.reduce_sum(objective.climb(seen))
             if use_l2:
                 loss += l2 * tf.reduce_sum(tf.reduce_mean(tf.square(pixels - 0.5), axis=(1, 2, 3)))
             if use_tv:
@@ -299,7 +286,7 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
             step(number)
 
     chunk = max(1, steps // 10)
-    kind = "class" if objective.surrogate is objective else "filter"
+    kind = "class" if objective.climb is objective.report else "filter"
     what = f"{len(indices)} {kind}{'es' if kind == 'class' and len(indices) != 1 else 's' if len(indices) != 1 else ''}"
     what += f" of {layer_name}"
     bar = ProgressBar(steps, f"maximizing {what}") if progress else None
@@ -310,5 +297,5 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
             bar.update(last - 1)
     if bar:
         bar.close()
-    final = objective(tf.convert_to_tensor(pixels))
+    final = objective.report(tf.convert_to_tensor(pixels))
     return pixels.numpy().astype(np.float32), np.asarray(final, dtype=np.float32)

@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["load_image", "sample_image", "cat_image", "SAMPLES", "DATA_DIR"]
+__all__ = ["load_image", "sample_image", "cat_image", "luminance", "gaussian_taps", "gaussian_blur", "SAMPLES"]
 
-#: The course's folder of small bundled assets (the repository's ``data/``).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: ITU-R BT.601 weights of red, green and blue in perceived brightness.
+LUMINANCE_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-#: Bundled sample images: name -> file in ``DATA_DIR`` (sources and licences in data/README.md).
+#: Bundled sample images: name -> file in the package's ``samples`` folder (sources and licences
+#: in its README.md). They are package data, so an installed wheel has them too.
 SAMPLES = {"cat": "chelsea.png", "astronaut": "astronaut.png", "horse": "horse.png"}
 
 MAX_SIDE = 10_000  # the largest size= a learner can ask for
@@ -293,15 +294,15 @@ def sample_image(name, size=None):
     -------
     numpy.ndarray of float32, shape (H, W, 3), values in [0, 1]
     """
+    from importlib import resources
+
     if name not in SAMPLES:
         raise ValueError(f"there is no sample image called {name!r}. Choose one of {sorted(SAMPLES)}.")
-    path = DATA_DIR / SAMPLES[name]
-    if not path.is_file():
-        raise ValueError(
-            f"the sample image {SAMPLES[name]!r} is missing from the course's data/ folder. "
-            f"Run the notebook from a clone of the course repository (the setup cell does this in Colab)."
-        )
-    return load_image(path, size)
+    resource = resources.files("course_helpers.samples") / SAMPLES[name]
+    if not resource.is_file():
+        raise ValueError(f"the sample image {SAMPLES[name]!r} is missing from the course_helpers package: "
+                         f"reinstall it (pip install --force-reinstall), or use a fresh clone of the course.")
+    return load_image(resource.read_bytes(), size)
 
 
 def cat_image(size=None):
@@ -313,3 +314,61 @@ def cat_image(size=None):
         As in :func:`load_image`.
     """
     return sample_image("cat", size)
+
+
+def luminance(rgb):
+    """Perceived brightness (ITU-R BT.601) of RGB values: (..., 3) -> (...), in the input's range."""
+    rgb = np.asarray(rgb, dtype=np.float32)
+    if rgb.shape[-1:] != (3,):
+        raise ValueError(f"luminance needs RGB values, an array whose last axis has 3 entries; got shape {rgb.shape}.")
+    return rgb @ LUMINANCE_WEIGHTS
+
+
+def gaussian_taps(sigma, radius=None):
+    """The 1-D Gaussian filter of standard deviation ``sigma`` pixels, summing to 1.
+
+    Parameters
+    ----------
+    sigma : float
+        In pixels, above 0.
+    radius : int, optional
+        Taps on each side of the centre. Default: 3 sigma, rounded.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (2 * radius + 1,)
+    """
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"sigma must be a positive number of pixels; got {sigma!r}.")
+    radius = max(1, int(round(3 * sigma))) if radius is None else int(radius)
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return (taps / taps.sum()).astype(np.float32)
+
+
+def gaussian_blur(image, sigma):
+    """A Gaussian blur of an image, channel by channel, with reflected edges.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W) or (H, W, C)
+    sigma : float
+        Standard deviation in pixels.
+
+    Returns
+    -------
+    numpy.ndarray of float32, the shape of ``image``
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    taps = gaussian_taps(sigma)
+    radius = len(taps) // 2
+    picture = np.asarray(image, dtype=np.float32)
+    if picture.ndim not in (2, 3):
+        raise ValueError(f"gaussian_blur needs an (H, W) or (H, W, C) image; got shape {picture.shape}.")
+    for axis in (0, 1):  # separable: rows, then columns
+        widths = [(0, 0)] * picture.ndim
+        widths[axis] = (radius, radius)
+        padded = np.pad(picture, widths, mode="reflect")
+        windows = sliding_window_view(padded, len(taps), axis=axis)  # the window is the last axis
+        picture = (windows @ taps).astype(np.float32)
+    return picture

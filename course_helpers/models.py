@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import DEFAULT_SEED, course_seed, data, images
+from . import DEFAULT_SEED, course_seed, data, files
+from .arguments import check_int
 
 __all__ = [
     "RECIPE",
@@ -71,9 +72,7 @@ def build_classifier(img_size=150, learning_rate=RECIPE["learning_rate"]):
     """
     import keras
 
-    if isinstance(img_size, bool) or not isinstance(img_size, int) or img_size < MIN_IMG_SIZE:
-        raise ValueError(f"img_size must be an int of at least {MIN_IMG_SIZE}: five 3x3 conv + 2x2 pool blocks "
-                         f"shrink the image to nothing below that; got {img_size!r}.")
+    img_size = check_int(img_size, "img_size", MIN_IMG_SIZE)  # below: five blocks shrink the image to nothing
     layers = [keras.Input(shape=(img_size, img_size, 3), name="image")]
     for block, filters in enumerate([16, 32, 64, 64, 64], start=1):
         layers += [keras.layers.Conv2D(filters, 3, activation="relu", name=f"conv{block}"),
@@ -139,17 +138,9 @@ def train_classifier(img_size=150, epochs=RECIPE["epochs"], source="auto", verbo
 
 def save_classifier(model, path):
     """Save a model atomically: to a temporary file next to ``path``, then renamed into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".keras")
-    os.close(handle)
-    try:
+    with files.atomic_file(path, suffix=".keras") as temporary:
         model.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def load_or_train_classifier(img_size=150, epochs=RECIPE["epochs"], path=None, source="auto"):
@@ -278,8 +269,7 @@ def imagenet_class_name(index):
     """
     import json
 
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < 1000:
-        raise ValueError(f"index must be an ImageNet class index, an int from 0 to 999; got {index!r}.")
+    index = check_int(index, "index (an ImageNet class)", 0, 999)
     path = _cached_or_downloaded("ImageNet class names", IMAGENET_CLASSES_FILE, IMAGENET_CLASSES_URL,
                                  IMAGENET_CLASSES_MD5, say=lambda line: None)  # the fallback name says enough
     fallback = f"ImageNet class {int(index)}"

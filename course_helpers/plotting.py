@@ -10,8 +10,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
+from PIL import Image
 
-from . import conv
+from . import conv, images
 
 __all__ = [
     "show_matrix",
@@ -26,6 +27,9 @@ __all__ = [
     "plot_multichannel_conv",
     "plot_conv_geometry",
     "plot_receptive_fields",
+    "overlay",
+    "plot_grad_cam",
+    "finish",
 ]
 
 INPUT_COLOR = "#dbe9f6"
@@ -35,7 +39,7 @@ OUTPUT_COLOR = "#d5efcf"
 WINDOW_COLOR = "#d62728"
 
 
-def _finish(fig):
+def finish(fig):
     """Detach the figure from pyplot so it is displayed once, by whoever shows it."""
     plt.close(fig)
     return fig
@@ -92,9 +96,9 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
             if not np.isfinite(value):
                 continue
             shade = colormap((value - low) / (high - low))
-            luminance = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2]
+            brightness = images.luminance(shade[:3])
             ax.text(c, r, _format_number(value), ha="center", va="center", fontsize=9,
-                    color="white" if luminance < 0.5 else "black")
+                    color="white" if brightness < 0.5 else "black")
     if highlight is not None:
         r, c, h, w = highlight
         ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor=WINDOW_COLOR, linewidth=2.5,
@@ -139,7 +143,7 @@ def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
                              gridspec_kw={"width_ratios": widths}, squeeze=False, constrained_layout=True)
     for ax, array, title, colormap in zip(axes[0], arrays, titles, cmaps):
         show_matrix(ax, array, title, cmap=colormap)
-    return _finish(fig)
+    return finish(fig)
 
 
 def _limits(array, symmetric, robust):
@@ -227,7 +231,7 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         ax.axis("off")
     if suptitle:
         fig.suptitle(suptitle)
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_history(history, metrics=("loss", "accuracy")):
@@ -259,7 +263,7 @@ def plot_history(history, metrics=("loss", "accuracy")):
         ax.set_title(metric)
         ax.grid(alpha=0.3)
         ax.legend()
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_confusion_matrix(matrix, class_names):
@@ -278,7 +282,7 @@ def plot_confusion_matrix(matrix, class_names):
     ax.tick_params(labelbottom=True, labelleft=True)
     ax.set_xticks(range(len(class_names)), [f"predicted\n{name}" for name in class_names])
     ax.set_yticks(range(len(class_names)), [f"true {name}" for name in class_names])
-    return _finish(fig)
+    return finish(fig)
 
 
 def describe_layer(layer):
@@ -362,7 +366,7 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
     heading = title or (describe_layer(layer) if layer is not None else "feature maps")
     more = f" (first {shown} of {maps.shape[2]} channels)" if shown < maps.shape[2] else ""
     fig.suptitle(f"{heading}\noutput {maps.shape[0]}x{maps.shape[1]}x{maps.shape[2]}{more}", fontsize=10)
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_kernel_result(image, kernel, title=None):
@@ -407,7 +411,7 @@ def plot_kernel_result(image, kernel, title=None):
     for ax in (axes[0], axes[2]):
         ax.set_xticks([])
         ax.set_yticks([])
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_conv_step(image, kernel, row, col):
@@ -454,7 +458,7 @@ def plot_conv_step(image, kernel, row, col):
                 vmin=-limit, vmax=limit)
     show_matrix(axes[3], done, f"output [{row}, {col}] = {_format_number(out[row, col])}", cmap="Greens",
                 vmin=np.nanmin(out), vmax=np.nanmax(out), highlight=(row, col, 1, 1))
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_multichannel_conv(image, kernel, bias=0.0):
@@ -493,7 +497,7 @@ def plot_multichannel_conv(image, kernel, bias=0.0):
         show_matrix(fig.add_subplot(grid[c, 2]), per_channel[c], f"channel {c} result", cmap="Purples")
     show_matrix(fig.add_subplot(grid[:, 3]), total,
                 f"sum of the {channels} results\n+ bias {_format_number(bias)} = output", cmap="Greens")
-    return _finish(fig)
+    return finish(fig)
 
 
 def _geometry(n, kernel_size, stride, padding):
@@ -586,7 +590,7 @@ def plot_conv_geometry(n, kernel_size, stride=1, padding="valid"):
     if not covered[real].all():
         fig.text(0.01, 0.01, "orange: input cells no window reads (the stride steps past them)", fontsize=9,
                  color="#b35806")
-    return _finish(fig)
+    return finish(fig)
 
 
 def plot_receptive_fields(names, sizes, input_size):
@@ -621,4 +625,74 @@ def plot_receptive_fields(names, sizes, input_size):
     ax.axis("off")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     ax.set_title(f"receptive field of one centre unit, on a {input_size}x{input_size} input", fontsize=10)
-    return _finish(fig)
+    return finish(fig)
+
+
+def overlay(image, heatmap, alpha=0.6, cmap="jet"):
+    """A heatmap drawn over an image, opaque where it is hot and clear where it is cold.
+
+    Each pixel blends ``alpha * heat`` of the colormap's colour with the rest
+    of the image, so parts without evidence keep their own colours.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W, 3) or (H, W), values in [0, 1]
+    heatmap : array_like, shape (h, w), values in [0, 1]
+        Resized (bilinear) to the image's size if needed.
+    alpha : float, optional
+        Weight of the hottest colour, 0 to 1. Default 0.6.
+    cmap : str, optional
+        A Matplotlib colormap name. Default "jet".
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (H, W, 3), values in [0, 1]
+    """
+    picture = np.asarray(image, dtype=np.float32)
+    if picture.ndim == 2:
+        picture = np.repeat(picture[:, :, None], 3, axis=2)
+    heat = np.asarray(heatmap, dtype=np.float32)
+    if picture.ndim != 3 or picture.shape[2] != 3 or heat.ndim != 2:
+        raise ValueError(f"overlay needs an (H, W, 3) image and an (h, w) heatmap; got {picture.shape} and {heat.shape}.")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}.")
+    if heat.shape != picture.shape[:2]:
+        heat = np.asarray(Image.fromarray(heat, mode="F").resize((picture.shape[1], picture.shape[0]),
+                                                                Image.Resampling.BILINEAR))
+    heat = np.clip(heat, 0, 1)
+    colours = matplotlib.colormaps[cmap](heat)[:, :, :3].astype(np.float32)
+    weight = alpha * heat[:, :, np.newaxis]
+    return np.clip((1 - weight) * picture + weight * colours, 0, 1)
+
+
+def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
+    """For each picture: the picture, then Grad-CAM for class 0 and for class 1, overlaid.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A binary classifier with one sigmoid unit (class 1 = "human").
+    pictures : dict of str -> image
+        Anything :func:`course_helpers.images.load_image` reads; resized to the
+        model's input size as the training pipeline resizes.
+    layer_name : str, optional
+        Default: :func:`course_helpers.anatomy.default_layer`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import cam, data
+
+    height, width = model.inputs[0].shape[1:3]
+    loaded = [data.model_input(picture, (height, width)) for picture in pictures.values()]
+    batch = np.stack(loaded)
+    probability = np.asarray(model(batch, training=False)).reshape(-1)
+    horse = cam.grad_cam(model, batch, layer_name, class_index=0)
+    human = cam.grad_cam(model, batch, layer_name, class_index=1)
+    panels, titles = [], []
+    for name, picture, p, horse_map, human_map in zip(pictures, loaded, probability, horse, human):
+        panels += [picture, overlay(picture, horse_map, alpha), overlay(picture, human_map, alpha)]
+        titles += [f"{name}: P(human) = {p:.2f}", "evidence for 'horse'", "evidence for 'human'"]
+    layer = layer_name or cam.default_layer(model)
+    return show_images(panels, titles, ncols=3, size=2.3, suptitle=f"Grad-CAM at {layer}")

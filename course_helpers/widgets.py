@@ -15,7 +15,7 @@ import ipywidgets as widgets
 
 import numpy as np
 
-from . import activations, conv, data, images, plotting
+from . import activations, anatomy, conv, data, images, plotting
 
 __all__ = ["conv_explorer", "conv_step_explorer", "kernel_playground", "uploaded_files", "image_classifier",
            "activation_browser", "grad_cam_explorer"]
@@ -143,7 +143,7 @@ def kernel_playground(image=None, preset="sobel_x"):
     if preset not in conv.KERNELS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(conv.KERNELS)}.")
     picture = images.cat_image() if image is None else images.load_image(image)
-    gray = picture @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # luminance (ITU-R BT.601)
+    gray = images.luminance(picture)
 
     menu = widgets.Dropdown(options=list(conv.KERNELS) + ["custom"], value=preset, description="preset")
     boxes = {f"w{r}{c}": widgets.FloatText(value=float(conv.KERNELS[preset][r, c]), step=0.5,
@@ -339,7 +339,7 @@ def grad_cam_explorer(model, samples=None, layer_names=None):
     if samples is None:
         samples = {name: images.sample_image(name) for name in ("astronaut", "horse", "cat")}
     if layer_names is None:
-        layer_names = [layer.name for layer in reversed(activations._all_layers(model))
+        layer_names = [layer.name for layer in reversed(anatomy.all_layers(model))
                        if type(layer).__name__ == "Conv2D"]
     upload = widgets.FileUpload(accept="image/*", multiple=True, description="Upload photos")
     controls = {"layer": widgets.Dropdown(options=list(layer_names), description="layer"), "upload": upload}

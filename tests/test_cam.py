@@ -5,7 +5,7 @@ import pytest
 import keras
 import tensorflow as tf
 
-from course_helpers import cam
+from course_helpers import anatomy, cam, images
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.random((3, 32, 32, 3)).astype("float32")
@@ -54,6 +54,69 @@ def test_grad_cam_matches_tf_keras_vis_at_the_layers_resolution():
     assert len(informative) >= 4, "the test needs maps that are not all zero"
     for a, b in informative:
         assert np.corrcoef(a.ravel(), b.ravel())[0, 1] >= 0.999
+
+
+def test_grad_cam_plus_plus_matches_tf_keras_vis():
+    from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    model = functional_logits_model(seed=1)
+    images = RNG.random((8, 32, 32, 3)).astype("float32")
+    classes = list(np.arange(8) % 3)
+    reference = np.asarray(GradcamPlusPlus(model, clone=False)(CategoricalScore(classes), images,
+                                                               penultimate_layer="c2", expand_cam=False))
+    ours = cam.grad_cam_plus_plus(model, images, "c2", class_index=classes, upsample=False)
+    assert sum(map(np.any, reference)) >= 4, "the test needs maps that are not all zero"
+    np.testing.assert_allclose(ours, reference, atol=1e-3)
+
+
+def test_saliency_matches_tf_keras_vis():
+    from tf_keras_vis.saliency import Saliency
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    model = functional_logits_model(seed=2)
+    images = RNG.random((6, 32, 32, 3)).astype("float32")
+    classes = list(np.arange(6) % 3)
+    reference = np.asarray(Saliency(model, clone=False)(CategoricalScore(classes), images))  # |grad|, max over RGB
+    np.testing.assert_allclose(cam.saliency(model, images, class_index=classes), reference, atol=1e-4)
+
+
+def test_smoothgrad_matches_tf_keras_vis_with_the_same_noise(monkeypatch):
+    """tf-keras-vis averages |gradient| over the noisy copies by default; the course averages the
+    gradient and then takes |.|, as Smilkov et al. average the sensitivity maps (the gradients).
+    With tf-keras-vis told to keep the signed gradients, and the same noise, the two agree."""
+    import tf_keras_vis.saliency
+    from tf_keras_vis.saliency import Saliency
+    from tf_keras_vis.utils.scores import CategoricalScore
+
+    model = functional_logits_model(seed=3)
+    images = RNG.random((4, 32, 32, 3)).astype("float32")
+    classes, samples, sigma = [0, 1, 2, 0], 5, 0.2
+    draws = np.random.default_rng(7)
+    standard_normal = np.stack([draws.normal(size=images.shape).astype(np.float32) for _ in range(samples)])
+
+    def same_noise(loc, scale, size):  # what the course's smoothgrad(seed=7) adds, sample by sample
+        assert tuple(size) == standard_normal.shape
+        return (loc + np.asarray(scale, np.float32) * standard_normal).astype(np.float32)
+
+    monkeypatch.setattr(tf_keras_vis.saliency.np.random, "normal", same_noise)
+    mean_gradient = np.asarray(Saliency(model, clone=False)(
+        CategoricalScore(classes), images, smooth_samples=samples, smooth_noise=sigma, keepdims=True,
+        gradient_modifier=lambda gradients: gradients, normalize_map=False))
+    expected = np.abs(mean_gradient).max(axis=-1)
+    low = expected.min(axis=(1, 2), keepdims=True)
+    expected = (expected - low) / (expected.max(axis=(1, 2), keepdims=True) - low)
+    ours = cam.smoothgrad(model, images, class_index=classes, n=samples, sigma=sigma, seed=7)
+    np.testing.assert_allclose(ours, expected, atol=1e-4)
+
+
+def test_spearman_matches_scipy():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(11)
+    for a, b in [(rng.random(50), rng.random(50)), (rng.integers(0, 4, 60), rng.integers(0, 3, 60)),
+                 (rng.random((6, 7)), rng.random((6, 7)) + rng.random((6, 7)))]:
+        assert cam.spearman(a, b) == pytest.approx(spearmanr(np.ravel(a), np.ravel(b)).statistic, abs=1e-12)
 
 
 @pytest.mark.parametrize("class_index", [0, 1])
@@ -231,15 +294,15 @@ def test_sigmoid_classes_use_plus_and_minus_the_logit():
 def test_aligned_upsampling_puts_each_unit_at_its_receptive_field_centre():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(30, 30, 3)), keras.layers.Conv2D(1, 5, name="c")])
-    centres = cam._unit_centres(model.layers, (30, 30))
+    centres = anatomy.centres_of(model.layers, (30, 30))
     assert centres == [(2.0, 1.0), (2.0, 1.0)]  # a 'valid' 5x5 conv: unit 0 sits on pixel 2
     classifier = [layer for _ in range(5) for layer in (keras.layers.Conv2D(1, 3), keras.layers.MaxPooling2D(2))]
-    assert cam._unit_centres(classifier[:9], (150, 150)) == [(38.5, 16.0), (38.5, 16.0)]  # conv5 of the course model
+    assert anatomy.centres_of(classifier[:9], (150, 150)) == [(38.5, 16.0), (38.5, 16.0)]  # conv5 of the course model
     same = [keras.layers.Conv2D(1, 3, padding="same"), keras.layers.MaxPooling2D(2)]
-    assert cam._unit_centres(same, (224, 224)) == [(0.5, 2.0), (0.5, 2.0)]  # VGG-style: 'same' keeps the grid
+    assert anatomy.centres_of(same, (224, 224)) == [(0.5, 2.0), (0.5, 2.0)]  # VGG-style: 'same' keeps the grid
     maps = np.zeros((1, 5, 5), np.float32)
     maps[0, 0, 0] = 1.0
-    up = np.asarray(cam._to_input_size(maps, (150, 150), [(38.5, 16.0)] * 2))
+    up = np.asarray(cam.maps.to_input_size(maps, (150, 150), [(38.5, 16.0)] * 2))
     assert np.unravel_index(up[0].argmax(), up[0].shape) == (0, 0)  # clamped beyond the first centre
     assert up[0, 38, 38] == 1.0 and up[0, 40, 40] < 1.0 and up[0, 55, 55] == 0.0
 
@@ -342,7 +405,7 @@ def test_deletion_and_insertion_curves_start_and_end_where_they_must():
     p = lambda batch: model.predict(batch, verbose=0)[:, 0]  # noqa: E731 (P(class 1))
     assert deleted[0] == pytest.approx(p(image[None])[0], abs=1e-6)
     assert deleted[-1] == pytest.approx(p(np.zeros((1, 32, 32, 3)))[0], abs=1e-6)
-    assert inserted[0] == pytest.approx(p(cam._blurred(image, 10.0)[None])[0], abs=1e-6)
+    assert inserted[0] == pytest.approx(p(images.gaussian_blur(image, 10.0)[None])[0], abs=1e-6)
     assert inserted[-1] == pytest.approx(p(image[None])[0], abs=1e-6)
     assert 0 <= deletion <= 1 and 0 <= insertion <= 1 and len(deleted) == 9
     horse_deletion, _ = cam.deletion_insertion(model, image, heat, 0, steps=8)
@@ -378,7 +441,7 @@ def test_deletion_breaks_ties_at_random_and_can_fill_with_the_blur():
     _, _, blurred_deletion, _ = cam.deletion_insertion(model, image, flat, 1, steps=4, return_curves=True,
                                                        fill="blur")
     p = lambda batch: model.predict(batch, verbose=0)[:, 0]  # noqa: E731 (P(class 1))
-    assert blurred_deletion[-1] == pytest.approx(p(cam._blurred(image, 10.0)[None])[0], abs=1e-6)
+    assert blurred_deletion[-1] == pytest.approx(p(images.gaussian_blur(image, 10.0)[None])[0], abs=1e-6)
     with pytest.raises(ValueError, match="fill must be"):
         cam.deletion_insertion(model, image, flat, 1, fill="grey")
 
@@ -386,13 +449,13 @@ def test_deletion_breaks_ties_at_random_and_can_fill_with_the_blur():
 def test_deletion_order_puts_equal_heat_in_random_places(monkeypatch):
     """Record the pictures deletion makes: equal heat must not be deleted in memory (row) order."""
     seen = []
-    measure = cam._class_probability
+    measure = cam.measures.class_probability
 
     def record(model, batch, class_index):
         seen.append(batch)
         return measure(model, batch, class_index)
 
-    monkeypatch.setattr(cam, "_class_probability", record)
+    monkeypatch.setattr(cam.measures, "class_probability", record)
     image = np.full((32, 32, 3), 0.5, np.float32)
     cam.deletion_insertion(sigmoid_sequential(), image, np.zeros((32, 32)), 1, steps=4, seed=3)
     quarter_deleted = seen[0][1, :, :, 0] == 0
@@ -418,14 +481,14 @@ def test_randomization_reinitializes_every_trainable_weight_of_every_reported_la
     trained = {layer.name: [np.array(w) for w in layer.weights] for layer in model.layers}
 
     randomized = {}
-    original = cam._reinitialized
+    original = cam.measures._reinitialized
 
     def spy(layer, seed):
         fresh = original(layer, seed)
         randomized[layer.name] = (layer, fresh)
         return fresh
 
-    monkeypatch.setattr(cam, "_reinitialized", spy)
+    monkeypatch.setattr(cam.measures, "_reinitialized", spy)
     correlations = cam.randomization_test(model, rng.random((3, 16, 16, 3)).astype("float32"),
                                           layer_name="separable")
     assert list(correlations) == ["out", "separable", "depthwise", "norm", "conv"]

@@ -2,6 +2,7 @@
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from course_helpers import __main__ as cli
 from course_helpers import data, models
@@ -15,10 +16,23 @@ def test_doctor_reports_a_working_environment():
     assert "oneDNN" not in result.stderr
 
 
+def test_the_doctor_checks_the_floors_pip_enforces_without_importing_tensorflow():
+    code = ("import sys; from course_helpers import __main__ as cli; cli.requirements(); "
+            "[cli._check_package(*pair) for pair in cli.requirements()]; print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    listed = dict(cli.requirements())
+    declared = {line.split(">=")[0]: line.split(">=")[1] for line in
+                (Path(cli.__file__).resolve().parent.parent / "requirements.txt").read_text().splitlines()
+                if ">=" in line and not line.startswith("#")}
+    assert listed == declared
+    assert cli._version_tuple("2.20.0rc1") == (2, 20, 0) and cli._version_tuple("7.7") == (7, 7, 0)
+
+
 def test_doctor_names_what_is_wrong(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_DATA", "offline")
-    monkeypatch.setattr(cli, "REQUIRED", cli.REQUIRED + [("numpy", "numpy", (99, 0)),
-                                                        ("no_such_module_here", "no-such-package", (1, 0))])
+    declared = cli.requirements()
+    monkeypatch.setattr(cli, "requirements", lambda: declared + [("numpy", "99.0"), ("no-such-package", "1.0")])
     assert cli.main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "TOO OLD  numpy" in out and "needs 99.0 or newer" in out

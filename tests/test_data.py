@@ -232,9 +232,10 @@ def test_mask_matches_the_figure_drawn_in_the_picture():
     assert np.abs(inside - outside).sum() > 10
 
 
-@pytest.mark.parametrize("bad, error", [(0, "positive"), (2.5, "positive"), (True, "positive")])
-def test_make_standin_checks_its_arguments(tmp_path, bad, error):
-    with pytest.raises(ValueError, match=error):
+@pytest.mark.parametrize("bad, error, words", [(0, ValueError, "must be at least 1"), (2.5, TypeError, "must be an int"),
+                                                (True, TypeError, "must be an int")])
+def test_make_standin_checks_its_arguments(tmp_path, bad, error, words):
+    with pytest.raises(error, match=f"n_per_class {words}"):
         data.make_standin(tmp_path / "x", bad)
 
 

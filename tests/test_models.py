@@ -89,9 +89,15 @@ def test_predict_image_accepts_every_image_mode(small_model, tmp_path):
         "JPEG bytes": encode(Image.fromarray(rgb), "JPEG"), "uint8 array": rgb, "float array": rgb / 255.0,
         "gray array": rgb[:, :, 0],
     }
+    probability_human = {}
     for name, source in sources.items():
         label, probability = models.predict_image(small_model, source)
-        assert label in ("horse", "human") and 0.5 <= probability <= 1.0, name
+        probability_human[name] = probability if label == "human" else 1 - probability
+        expected = float(small_model.predict(data.model_input(source, 94)[None], verbose=0)[0, 0])
+        assert probability_human[name] == pytest.approx(expected, abs=1e-6), name
+    # The same pixels, whatever the container: a file, its bytes, a PIL image or an array.
+    same = [probability_human[name] for name in ("path", "str path", "bytes", "PIL RGB", "uint8 array", "float array")]
+    assert max(same) - min(same) < 1e-6
     # The label and the probability are the model's output for the pipeline's pixels.
     raw = float(small_model.predict(data.model_input(rgb, 94)[None], verbose=0)[0, 0])
     label, probability = models.predict_image(small_model, rgb)
@@ -186,8 +192,8 @@ def test_imagenet_class_names_from_the_cache_or_a_plain_fallback(tmp_path, monke
     (tmp_path / "models" / models.IMAGENET_CLASSES_FILE).write_text('{"281": ["n02123045", "tabby"]}')
     assert models.imagenet_class_name(np.int64(281)) == "tabby"
     assert capsys.readouterr().out == ""
-    for wrong in (1000, -1, 2.0, True):
-        with pytest.raises(ValueError, match="from 0 to 999"):
+    for wrong, error in ((1000, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="from 0 to 999|must be an int"):
             models.imagenet_class_name(wrong)
 
 

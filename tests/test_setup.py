@@ -1,13 +1,11 @@
 """course_helpers.setup(): quiet, seeded, deterministic, and one stable line."""
 import configparser
 import os
-import random
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import course_helpers
@@ -31,37 +29,42 @@ def test_importing_the_package_sets_the_log_level_without_loading_tensorflow():
     assert out.split() == ["False", "3"]
 
 
-def test_setup_prints_one_line_that_is_stable_after_sanitizing(capsys, monkeypatch):
-    monkeypatch.setenv("COURSE_DATA", "standin")
-    assert course_helpers.setup() is None
-    line = capsys.readouterr().out
-    assert line.count("\n") == 1
-    assert sanitize(line) == ("Inside CNNs | TensorFlow VERSION, Keras VERSION | DEVICE | "
-                              "data: offline stand-in (COURSE_DATA=standin) | seed 42\n")
+def run_python(code, **environment):
+    """Run ``code`` in a fresh interpreter: setup() changes global state, which must not leak into other tests."""
+    env = {key: value for key, value in os.environ.items() if key != "COURSE_SEED"}
+    env.update({"COURSE_DATA": "standin", **environment})
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
 
 
-def test_setup_seeds_python_numpy_and_tensorflow(capsys):
-    import tensorflow as tf
-
-    def draw():
-        return random.random(), float(np.random.rand()), float(tf.random.uniform(()))
-
-    course_helpers.setup(7)
-    first = draw()
-    course_helpers.setup(7)
-    assert draw() == first
-    course_helpers.setup(8)
-    assert draw() != first
-    from tensorflow.python.framework import config as tf_config  # no public getter exists
-
-    assert tf_config.is_op_determinism_enabled()
+def test_setup_prints_one_line_that_is_stable_after_sanitizing():
+    line = run_python("import course_helpers; print(repr(course_helpers.setup()))")
+    assert line.count("\n") == 2 and line.endswith("None\n")
+    assert sanitize(line.splitlines()[0] + "\n") == ("Inside CNNs | TensorFlow VERSION, Keras VERSION | DEVICE | "
+                                                     "data: offline stand-in (COURSE_DATA=standin) | seed 42\n")
 
 
-def test_setup_sets_small_figures(capsys):
-    import matplotlib as mpl
+def test_setup_seeds_python_numpy_and_tensorflow():
+    code = """
+import random, numpy as np, course_helpers
+import tensorflow as tf
+from tensorflow.python.framework import config as tf_config  # no public getter exists
+def draw():
+    return random.random(), float(np.random.rand()), float(tf.random.uniform(()))
+course_helpers.setup(7); first = draw()
+course_helpers.setup(7); again = draw()
+course_helpers.setup(8); other = draw()
+print(first == again, first != other, tf_config.is_op_determinism_enabled())
+"""
+    assert run_python(code).splitlines()[-1] == "True True True"
 
-    course_helpers.setup()
-    assert mpl.rcParams["figure.dpi"] <= 100 and mpl.rcParams["savefig.dpi"] <= 100
+
+def test_setup_sets_small_figures():
+    code = ("import matplotlib as mpl, course_helpers; course_helpers.setup(); "
+            "print(mpl.rcParams['figure.dpi'], mpl.rcParams['savefig.dpi'])")
+    figure_dpi, saved_dpi = map(float, run_python(code).split()[-2:])
+    assert figure_dpi <= 100 and saved_dpi <= 100
 
 
 @pytest.mark.parametrize("seed, error", [("42", TypeError), (4.2, TypeError), (True, TypeError), (-1, ValueError)])

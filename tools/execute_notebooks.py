@@ -11,7 +11,6 @@ Usage:  python tools/execute_notebooks.py notebooks/01_*.ipynb [...]
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +19,9 @@ from jupyter_client import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from course_helpers.files import atomic_file  # noqa: E402 (after the path is set)
 
 os.environ.setdefault("COURSE_DATA", "standin")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -47,15 +49,11 @@ def execute(path, timeout):
 
 
 def write_atomically(notebook, path):
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+    with atomic_file(path, suffix=".tmp") as temporary:
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
             nbformat.write(notebook, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv=None):

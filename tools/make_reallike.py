@@ -29,9 +29,7 @@ import argparse
 import io
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -40,7 +38,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from course_helpers import data, standin  # noqa: E402 (after the path is set)
+from course_helpers import data, files, standin  # noqa: E402 (after the path is set)
 
 #: Images per class, as in the real archives (500 horses and 527 humans; 128 and 128).
 COUNTS = {"train": {"horses": 500, "humans": 527}, "validation": {"horses": 128, "humans": 128}}
@@ -114,9 +112,7 @@ def write_split(dest, split, style="photo", seed=0, workers=None):
     dest = Path(dest)
     if dest.is_dir():
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-", suffix=".building"))
-    try:
+    with files.atomic_folder(dest) as building:
         for kind in data.CLASS_NAMES:
             (building / kind).mkdir()
         jobs = [(kind, index) for kind in data.CLASS_NAMES for index in range(COUNTS[split][kind])]
@@ -129,12 +125,7 @@ def write_split(dest, split, style="photo", seed=0, workers=None):
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 list(pool.map(_write_range, [building] * workers, [split] * workers, [style] * workers,
                               [seed] * workers, chunks))
-        os.rename(building, dest)
-        building = None
-        return dest
-    finally:
-        if building is not None:
-            shutil.rmtree(building, ignore_errors=True)
+    return dest
 
 
 def main(argv=None):

@@ -1,0 +1,273 @@
+"""Measuring explanations: against ground truth, against the model, and against a randomized model.
+
+* :func:`pointing_game` (Zhang et al. 2016) and :func:`energy_in_mask` (Wang et
+  al. 2020) need the figure's mask;
+* :func:`deletion_insertion` (Petsiuk et al. 2018) asks the model itself, so it
+  works on any data;
+* :func:`randomization_test` (Adebayo et al. 2018) checks that a method's maps
+  change when the model's learning is destroyed;
+* :func:`spearman` compares two maps by the order of their values.
+"""
+import numpy as np
+
+from .. import anatomy, images, seed_for
+from ..arguments import check_int
+from . import maps
+
+__all__ = ["pointing_game", "energy_in_mask", "deletion_insertion", "class_probability", "spearman",
+           "randomization_test"]
+
+_EPSILON = 1e-8
+
+
+def _check_pairs(heatmaps, masks):
+    heat = np.asarray(heatmaps, dtype=np.float64)
+    mask = np.asarray(masks).astype(bool)
+    if heat.ndim == 2:
+        heat, mask = heat[None], mask[None] if mask.ndim == 2 else mask
+    if heat.shape != mask.shape or heat.ndim != 3:
+        raise ValueError(f"heatmaps and masks must both be (N, H, W) and match; got {heat.shape} and {mask.shape}.")
+    return heat, mask
+
+
+def pointing_game(heatmaps, masks, tolerance_px=15):
+    """The fraction of maps whose hottest pixel falls on the figure (Zhang et al. 2016).
+
+    Parameters
+    ----------
+    heatmaps : array_like, shape (N, H, W)
+    masks : array_like of bool, shape (N, H, W)
+        True on the figure.
+    tolerance_px : int, optional
+        A hit may miss the mask by this many pixels, as in the original
+        protocol. Default 15.
+
+    Returns
+    -------
+    float
+        Hit rate in [0, 1]. Ties for the hottest pixel go to the first one.
+    """
+    heat, mask = _check_pairs(heatmaps, masks)
+    radius = int(tolerance_px)
+    if radius < 0:
+        raise ValueError(f"tolerance_px must be 0 or more; got {tolerance_px!r}.")
+    hits = 0
+    for one_heat, one_mask in zip(heat, mask):
+        row, column = np.unravel_index(np.argmax(one_heat), one_heat.shape)
+        # A hit: some figure pixel within the square of side 2 * radius + 1 around the hottest pixel.
+        hits += bool(one_mask[max(0, row - radius):row + radius + 1, max(0, column - radius):column + radius + 1].any())
+    return hits / len(heat)
+
+
+def energy_in_mask(heatmaps, masks):
+    """Mean share of each map's total heat that lies on the figure (Wang et al. 2020).
+
+    Returns
+    -------
+    float
+        In [0, 1]; a map with no heat at all counts as 0.
+    """
+    heat, mask = _check_pairs(heatmaps, masks)
+    total = heat.sum(axis=(1, 2))
+    inside = (heat * mask).sum(axis=(1, 2))
+    return float(np.mean(np.where(total > 0, inside / np.maximum(total, _EPSILON), 0.0)))
+
+
+def class_probability(model, batch, class_index):
+    """The probability of ``class_index`` for each image of ``batch`` (a sigmoid's 0 is 1 - p)."""
+    # Calling the model directly, in chunks, avoids predict()'s per-call set-up.
+    outputs = np.concatenate([np.asarray(model(batch[start:start + 64], training=False))
+                              for start in range(0, len(batch), 64)])
+    if outputs.shape[-1] == 1:
+        return outputs[:, 0] if class_index == 1 else 1.0 - outputs[:, 0]
+    return outputs[:, class_index]
+
+
+def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curves=False, fill="black",
+                       blur_sigma=10.0, seed=None):
+    """Deletion and insertion scores of one heatmap (Petsiuk et al. 2018, RISE).
+
+    Pixels are ranked by the heatmap, hottest first; pixels of equal heat are
+    put in a random (seeded) order, so a map with large flat areas (Grad-CAM's
+    zeros) is not favoured or punished by the order of the pixels in memory.
+    **Deletion** replaces them (with black, or a blurred copy), a growing
+    fraction at a time, and follows the class probability: a good map makes it
+    fall fast (low area under the curve). **Insertion** starts from a blurred
+    copy and restores the original pixels in the same order: a good map makes
+    it rise fast (high area).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Outputs probabilities (sigmoid or softmax).
+    image : array_like, shape (H, W, C)
+    heatmap : array_like, shape (H, W)
+    class_index : int
+        The class whose probability is followed (for a sigmoid output, 1 is
+        the unit's probability and 0 is one minus it).
+    steps : int, optional
+        Points on each curve after the start. Default 50.
+    return_curves : bool, optional
+        Also return the two curves, each of length ``steps + 1``.
+    fill : {"black", "blur"}, optional
+        What deletion puts in place of a pixel: black (0, as in RISE) or the
+        pixel of the blurred copy that insertion starts from. Black leaves the
+        deleted region's silhouette, which a shape-based model may still
+        recognize. Default "black".
+    blur_sigma : float, optional
+        The blur's Gaussian sigma in pixels. It must be strong enough that the
+        blurred copy no longer shows the figure's shape: 10 px (the default)
+        does at 150 px, where RISE's 5 px leaves most figures recognizable.
+    seed : int, optional
+        Orders pixels of equal heat. Default 0, moved by ``COURSE_SEED``.
+
+    Returns
+    -------
+    (float, float) or (float, float, numpy.ndarray, numpy.ndarray)
+        Deletion AUC and insertion AUC, each in [0, 1] (the mean of the curve
+        by the trapezoid rule over the fraction of pixels changed).
+    """
+    picture = np.asarray(image, dtype=np.float32)
+    heat = np.asarray(heatmap, dtype=np.float32)
+    if picture.ndim != 3 or heat.shape != picture.shape[:2]:
+        raise ValueError(f"need an (H, W, C) image and an (H, W) heatmap of the same size; got {picture.shape} "
+                         f"and {heat.shape}.")
+    check_int(steps, "steps", 1)
+    if fill not in ("black", "blur"):
+        raise ValueError(f"fill must be 'black' or 'blur'; got {fill!r}.")
+    pixels = heat.size
+    tie_breaker = np.random.default_rng(seed_for(0) if seed is None else seed).random(pixels)
+    order = np.lexsort((tie_breaker, -heat.ravel()))  # hottest first; equal heat in random order
+    if not np.isfinite(blur_sigma) or blur_sigma <= 0:
+        raise ValueError(f"blur_sigma must be a positive number of pixels; got {blur_sigma!r}.")
+    blurred = images.gaussian_blur(picture, blur_sigma)
+    deleted, inserted = [], []
+    flat_picture = picture.reshape(pixels, -1)
+    flat_blurred = blurred.reshape(pixels, -1)
+    for step in range(steps + 1):
+        chosen = order[: int(round(pixels * step / steps))]
+        removed = flat_picture.copy()
+        removed[chosen] = 0.0 if fill == "black" else flat_blurred[chosen]
+        restored = flat_blurred.copy()
+        restored[chosen] = flat_picture[chosen]
+        deleted.append(removed.reshape(picture.shape))
+        inserted.append(restored.reshape(picture.shape))
+    both = class_probability(model, np.stack(deleted + inserted), class_index)  # one pass for both curves
+    deletion, insertion = both[: steps + 1], both[steps + 1:]
+    x = np.linspace(0, 1, steps + 1)
+    areas = float(np.trapezoid(deletion, x)), float(np.trapezoid(insertion, x))
+    return areas + (deletion, insertion) if return_curves else areas
+
+
+def _ranks(values):
+    """Average ranks (ties share the mean of their ranks), as in Spearman's correlation."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(len(values), dtype=np.float64)
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return sums[inverse] / counts[inverse]
+
+
+def spearman(a, b):
+    """Spearman's rank correlation of two arrays of the same size (ties averaged). 0 if one is constant."""
+    ra, rb = _ranks(np.ravel(a)), _ranks(np.ravel(b))
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denominator = np.sqrt((ra ** 2).sum() * (rb ** 2).sum())
+    return float((ra * rb).sum() / denominator) if denominator > 0 else 0.0
+
+
+def _initializer_of(layer, weight):
+    """The initializer ``layer`` made ``weight`` with, or None: ``kernel`` -> ``kernel_initializer``
+    (a ``DepthwiseConv2D``'s ``kernel`` -> ``depthwise_initializer``), ``pointwise_kernel`` ->
+    ``pointwise_initializer``, ``gamma`` -> ``gamma_initializer``, and so on."""
+    name = weight.path.split("/")[-1] if hasattr(weight, "path") else weight.name.split(":")[0]
+    candidates = [f"{name}_initializer", f"{name.removesuffix('_kernel')}_initializer"]
+    if name == "kernel":
+        candidates.append("depthwise_initializer")
+    for attribute in candidates:
+        initializer = getattr(layer, attribute, None)
+        if initializer is not None:
+            return initializer
+    return None
+
+
+def _reinitialized(layer, seed):
+    """Fresh values for every trainable weight of ``layer``, each from its own initializer, seeded.
+
+    Non-trainable weights (a batch normalization's moving statistics) keep their values.
+
+    Raises
+    ------
+    ValueError
+        If a trainable weight's initializer cannot be found: its layer would be
+        reported as randomized while it is not.
+    """
+    import keras
+
+    trainable = {id(weight) for weight in layer.trainable_weights}
+    fresh = []
+    for number, weight in enumerate(layer.weights):
+        if id(weight) not in trainable:
+            fresh.append(np.asarray(weight))
+            continue
+        initializer = _initializer_of(layer, weight)
+        if initializer is None:
+            raise ValueError(f"randomization_test cannot re-initialize {layer.name}'s weight {weight.name!r} "
+                             f"({type(layer).__name__} has no {weight.name}_initializer). Leave this layer out "
+                             f"by explaining a model without it, or give the layer standard initializers.")
+        config = initializer.get_config()
+        if "seed" in config:
+            config["seed"] = seed + 1000 * number  # each weight its own stream
+        seeded = type(initializer).from_config(config)
+        fresh.append(np.asarray(keras.ops.convert_to_numpy(seeded(tuple(weight.shape), dtype=weight.dtype))))
+    return fresh
+
+
+def randomization_test(model, images, method=maps.grad_cam, seed=None, **method_options):
+    """Cascading model-parameter randomization (Adebayo et al. 2018).
+
+    Starting from the output, the trainable weights of one more layer at a
+    time are replaced by fresh random ones, each from its own initializer
+    (kernels, depthwise and pointwise kernels, biases, a batch normalization's
+    gamma and beta), on a copy of the model. After each step the maps are computed again and compared with
+    the trained model's maps by Spearman rank correlation. An explanation that
+    reflects what the model learned must change, so the correlation must drop.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Not modified.
+    images : array_like, shape (N, H, W, C)
+    method : callable, optional
+        ``method(model, images, class_index=..., **method_options)``; default :func:`course_helpers.cam.grad_cam`.
+        The trained model's predicted classes are explained throughout.
+    seed : int, optional
+        Seeds the fresh weights. Default 0, moved by ``COURSE_SEED``.
+
+    Returns
+    -------
+    dict of str -> float
+        Name of the deepest layer randomized so far (output first) -> mean
+        Spearman correlation with the trained model's maps over the images.
+
+    Raises
+    ------
+    ValueError
+        If a layer's trainable weight has no initializer to draw fresh values from.
+    """
+    import keras
+
+    seed = seed_for(0) if seed is None else seed
+    array = maps.check_images(model, images)
+    classes = maps.predicted_classes(model, array)
+    reference = method(model, array, class_index=classes, **method_options)
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    correlations = {}
+    trainable = [layer for layer in anatomy.all_layers(copy) if layer.trainable_weights]
+    for step, layer in enumerate(reversed(trainable)):
+        layer.set_weights(_reinitialized(layer, seed + step))
+        randomized = method(copy, array, class_index=classes, **method_options)
+        correlations[layer.name] = float(np.mean([spearman(a, b) for a, b in zip(reference, randomized)]))
+    return correlations

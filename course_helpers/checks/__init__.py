@@ -1,0 +1,80 @@
+"""Checkers for the "Check your understanding" exercises, one module per notebook.
+
+Each checker takes a learner's answer and prints one line: a clear pass, or a
+hint that points at the mistake without giving the answer away. Checkers never
+raise on a malformed answer; they say what shape or type was expected.
+
+Notebook 01 (convolution basics): :func:`check_window_sums`,
+:func:`check_my_conv2d`, :func:`check_horizontal_edge_kernel`,
+:func:`check_conv_params`.
+
+Notebook 02 (padding, stride, pooling): :func:`check_output_size`,
+:func:`check_same_padding`, :func:`check_receptive_field`,
+:func:`check_my_max_pool`.
+
+Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
+:func:`check_mystery_kernel` (with :func:`mystery_map`),
+:func:`check_relu_then_pool`, :func:`check_relu_pool_order`.
+
+Notebook 04 (training the classifier): :func:`check_flatten_size`,
+:func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
+:func:`check_unsafe_augmentation`, :func:`check_build_model`.
+
+Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
+:func:`check_zero_fraction`, :func:`check_dead_channels`,
+:func:`check_zeros_cause`.
+
+Notebook 06 (filter visualization): :func:`check_ascent_step`,
+:func:`check_total_variation`, :func:`check_receptive_layer`,
+:func:`check_smoothness_regularizer`.
+
+Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
+:func:`check_weighted_map`, :func:`check_why_logit`,
+:func:`check_centre_bias`.
+"""
+from .answers import FAIL, PASS
+from .convolution_basics import (check_window_sums, check_my_conv2d, check_horizontal_edge_kernel, check_conv_params, WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL)
+from .padding_stride_pooling import (check_output_size, check_same_padding, check_receptive_field, check_my_max_pool)
+from .convolutions_on_a_cat import (check_cat_output_shape, mystery_map, check_mystery_kernel, check_relu_then_pool, check_relu_pool_order)
+from .training import (check_flatten_size, check_dense_params, check_accuracy_from_confusion, check_unsafe_augmentation, check_build_model, EXAMPLE_CONFUSION)
+from .intermediate_activations import (check_conv3_shape, check_zero_fraction, check_dead_channels, check_zeros_cause)
+from .filter_visualization import (check_ascent_step, check_total_variation, check_receptive_layer, check_smoothness_regularizer)
+from .grad_cam import (check_channel_weights, check_weighted_map, check_why_logit, check_centre_bias)
+
+__all__ = [
+    "PASS",
+    "FAIL",
+    "check_window_sums",
+    "check_my_conv2d",
+    "check_horizontal_edge_kernel",
+    "check_conv_params",
+    "WINDOW_SUMS_IMAGE",
+    "WINDOW_SUMS_KERNEL",
+    "check_output_size",
+    "check_same_padding",
+    "check_receptive_field",
+    "check_my_max_pool",
+    "check_cat_output_shape",
+    "mystery_map",
+    "check_mystery_kernel",
+    "check_relu_then_pool",
+    "check_relu_pool_order",
+    "check_flatten_size",
+    "check_dense_params",
+    "check_accuracy_from_confusion",
+    "check_unsafe_augmentation",
+    "check_build_model",
+    "EXAMPLE_CONFUSION",
+    "check_conv3_shape",
+    "check_zero_fraction",
+    "check_dead_channels",
+    "check_zeros_cause",
+    "check_ascent_step",
+    "check_total_variation",
+    "check_receptive_layer",
+    "check_smoothness_regularizer",
+    "check_channel_weights",
+    "check_weighted_map",
+    "check_why_logit",
+    "check_centre_bias",
+]

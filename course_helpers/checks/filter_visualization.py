@@ -1,0 +1,102 @@
+"""Checkers for Notebook 06 (filter visualization)."""
+import numpy as np
+
+from .. import conv
+from .answers import as_number_array, call, function_checker, multiple_choice, verdict
+
+__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer"]
+
+
+def _reference_ascent(image, gradient, learning_rate):
+    return np.clip(image + learning_rate * gradient / (np.linalg.norm(gradient) + 1e-8), 0, 1)
+
+
+@function_checker
+def check_ascent_step(ascent_step):
+    """Exercise: ``ascent_step(image, gradient, learning_rate)``, one step of normalized gradient ascent."""
+    rng = np.random.default_rng(7)
+    image = rng.uniform(0.3, 0.7, size=(6, 6, 3))
+    gradient = rng.normal(size=(6, 6, 3)) * 50
+    expected = _reference_ascent(image, gradient, 2.0)
+    result, error = call(ascent_step, image.copy(), gradient.copy(), 2.0)
+    if error:
+        verdict(False, f"{error}.")
+        return
+    result = as_number_array(result, "Your function's result")
+    if result is None:
+        return
+    if result.shape != image.shape:
+        verdict(False, f"return an image of the same shape as the input, {image.shape}; got {result.shape}.")
+    elif np.allclose(result, expected, atol=1e-6):
+        verdict(True, "Up the gradient, a step of fixed length, and back into the valid pixel range.")
+    elif np.allclose(result, _reference_ascent(image, -gradient, 2.0), atol=1e-6):
+        verdict(False, "that step goes downhill. To increase the activation, add the gradient.")
+    elif np.allclose(result, np.clip(image + 2.0 * gradient, 0, 1), atol=1e-6):
+        verdict(False, "divide the gradient by its length (np.linalg.norm) first, so the step size does not "
+                        "depend on how large the gradient happens to be.")
+    elif np.allclose(result, image + 2.0 * gradient / (np.linalg.norm(gradient) + 1e-8), atol=1e-6):
+        verdict(False, "keep the pixels in [0, 1] with np.clip after the step.")
+    else:
+        verdict(False, "new image = clip(image + learning_rate * gradient / norm(gradient), 0, 1).")
+
+
+@function_checker
+def check_total_variation(total_variation):
+    """Exercise: ``total_variation(image)`` for an (H, W, 3) image: mean |vertical| + mean |horizontal| difference."""
+    rng = np.random.default_rng(8)
+    for image in [rng.random((5, 7, 3)), np.tile(np.linspace(0, 1, 6), (4, 1))[:, :, None].repeat(3, axis=2)]:
+        down = np.abs(np.diff(image, axis=0)).mean()
+        right = np.abs(np.diff(image, axis=1)).mean()
+        result, error = call(total_variation, image.copy())
+        if error:
+            verdict(False, f"on an image of shape {image.shape}, {error}.")
+            return
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            verdict(False, f"return one number, not {type(result).__name__}.")
+            return
+        if abs(value - (down + right)) < 1e-9:
+            continue
+        if abs(value - down) < 1e-9 or abs(value - right) < 1e-9:
+            verdict(False, "add both directions: differences between vertical neighbours and between horizontal ones.")
+        elif abs(value - (np.diff(image, axis=0).mean() + np.diff(image, axis=1).mean())) < 1e-9:
+            verdict(False, "take the absolute value of each difference, or ups and downs cancel out.")
+        else:
+            verdict(False, "np.diff(image, axis=0) gives the vertical differences; take their absolute mean, "
+                            "and the same along axis=1.")
+        return
+    verdict(True, "Flat images score 0, noisy ones score high: that is what the penalty discourages.")
+
+
+def check_receptive_layer(answer):
+    """Exercise: which conv layer's units see 38x38 input pixels?"""
+    if answer is None:
+        verdict(False, "replace None with a layer name in quotes, like 'conv2'.")
+        return
+    if not isinstance(answer, str) or answer.strip().lower() not in {f"conv{i}" for i in range(1, 6)}:
+        verdict(False, f"answer with one of 'conv1' to 'conv5'; got {answer!r}.")
+        return
+    sizes, stack = {}, []
+    for block in range(1, 6):
+        stack.append((3, 1))
+        sizes[f"conv{block}"] = conv.receptive_field(stack)[0]
+        stack.append((2, 2))
+    chosen = answer.strip().lower()
+    if sizes[chosen] == 38:
+        verdict(True, "3, 8, 18, 38, 78: each block's field grows by (3 - 1) times a jump that doubles.")
+    elif sizes[chosen] < 38:
+        verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: go deeper.")
+    else:
+        verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: that is too deep.")
+
+
+def check_smoothness_regularizer(answer):
+    """Exercise: which regularizer penalizes differences between neighbouring pixels directly?"""
+    multiple_choice(
+        answer, {"a", "b", "c", "d"}, "d",
+        "Total variation adds the neighbour differences to the loss, so the ascent avoids them.",
+        {"b": "blurring smooths the image, but it is an operation applied now and then, not a "
+              "penalty in the objective.",
+         "c": "L2 pulls every pixel towards grey on its own; it does not compare neighbours.",
+         "a": "jitter moves the whole image around; no pixel is compared with its neighbour."})
