@@ -70,20 +70,21 @@ def feature_extractor(model, layer_names=None, image_shape=None):
     return anatomy.submodel(model, layer_names, image_shape)
 
 
-def _standardize(channel):
-    """Zero mean and unit spread, guarded: a constant channel stays all zeros."""
-    spread = channel.std()
-    if spread < 1e-6:
+def _scaled_to_its_maximum(channel):
+    """0 stays 0 and the channel's maximum becomes 1; an all-zero (silent) channel stays all zeros."""
+    top = float(channel.max())
+    if top <= 0:
         return np.zeros_like(channel), True
-    return (channel - channel.mean()) / spread, False
+    return np.clip(channel, 0, None) / top, False
 
 
 def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
     """Feature maps of one image, one row per layer, each row labelled with its own layer.
 
-    Each channel is standardized on its own (mean 0, spread 1), so weak and
-    strong channels are equally visible. A channel that is constant (usually
-    all zeros after ReLU: "dead" for this image) is drawn hatched and marked.
+    Each channel is scaled on its own, from 0 (black) to its own maximum
+    (light), so weak and strong channels are equally visible and an exact 0,
+    the ReLU's "no response", is always black. A channel that is all zeros for
+    this image ("silent") is drawn hatched and marked.
 
     Parameters
     ----------
@@ -115,7 +116,7 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
     columns = max_channels + 1
     fig, axes = plt.subplots(len(arrays), columns, figsize=(size * columns, size * len(arrays) + 0.3),
                              squeeze=False, constrained_layout=True)
-    colormap = matplotlib.colormaps["viridis"]
+    colormap = matplotlib.colormaps["magma"]
     for row, (name, array) in enumerate(arrays.items()):
         label_ax = axes[row, 0]
         if row == 0 and image is not None:
@@ -135,15 +136,18 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
             if column >= array.shape[2]:
                 ax.axis("off")
                 continue
-            shown, dead = _standardize(array[:, :, column].astype(float))
-            ax.imshow(shown, cmap=colormap, vmin=-2.5, vmax=2.5)
-            if dead:
+            shown, silent = _scaled_to_its_maximum(array[:, :, column].astype(float))
+            ax.imshow(shown, cmap=colormap, vmin=0, vmax=1)
+            if silent:
                 ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), array.shape[1], array.shape[0], fill=False,
                                                           hatch="///", edgecolor="0.6", linewidth=0))
-                ax.text(0.5, 0.5, "dead", transform=ax.transAxes, ha="center", va="center", fontsize=7,
+                ax.text(0.5, 0.5, "silent", transform=ax.transAxes, ha="center", va="center", fontsize=7,
                         color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
             if row == 0:
                 ax.set_title(f"ch {column}", fontsize=8)
+    shown_channels = min(max_channels, max(array.shape[2] for array in arrays.values()))
+    fig.suptitle(f"the first {shown_channels} channels of each layer; each from 0 (black) to its own maximum",
+                 fontsize=9)
     return finish(fig)
 
 

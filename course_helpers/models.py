@@ -98,8 +98,12 @@ def learning_rate_callback(epochs=RECIPE["epochs"], final_epochs=RECIPE["final_e
 
 
 def _resolved_source(source):
-    """Which data a model for ``source`` is trained on: "real" or "standin"."""
-    return data.source_of(data.horse_or_human("train", source))
+    """Which data a model for ``source`` is trained on: "real" or "standin" (found quietly: the
+    data's own line is printed when it is loaded)."""
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return data.source_of(data.horse_or_human("train", source))
 
 
 def default_model_path(img_size=150, source="standin"):

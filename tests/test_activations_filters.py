@@ -78,13 +78,18 @@ def test_sparsity_counts_exact_zeros():
     assert fractions == {"a": 0.5, "b": 1.0}
 
 
-def test_feature_map_grid_labels_each_row_with_its_own_layer_and_marks_dead_channels():
-    maps = {"first": np.random.default_rng(0).random((1, 6, 6, 3)), "second": np.zeros((1, 3, 3, 2))}
+def test_feature_map_grid_labels_each_row_with_its_own_layer_and_marks_silent_channels():
+    first = np.random.default_rng(0).random((1, 6, 6, 3))
+    first[0, :3] = 0  # ReLU zeros in the top half
+    maps = {"first": first, "second": np.zeros((1, 3, 3, 2))}
     fig = activations.plot_feature_maps(maps, image=np.zeros((12, 12, 3)), max_channels=3)
     labels = [ax.get_ylabel() for ax in fig.axes[::4]]  # first column of each row
     assert labels == ["first\n6x6x3", "second\n3x3x2"]
-    dead_marks = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert dead_marks == ["dead", "dead"]
+    silent_marks = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert silent_marks == ["silent", "silent"]
+    shown = fig.axes[1].images[0]
+    assert shown.get_clim() == (0, 1) and np.all(shown.get_array()[:3] == 0), "an exact 0 is drawn black"
+    assert np.max(shown.get_array()) == 1
     with pytest.raises(ValueError, match="batch of 2"):
         activations.plot_feature_maps({"x": np.zeros((2, 4, 4, 1))})
 

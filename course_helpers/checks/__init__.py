@@ -18,7 +18,8 @@ Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
-:func:`check_unsafe_augmentation`, :func:`check_build_model`.
+:func:`check_unsafe_augmentation`, :func:`check_build_model`,
+:func:`check_fully_read_size`.
 
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 :func:`check_zero_fraction`, :func:`check_dead_channels`,
@@ -33,13 +34,17 @@ Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_centre_bias`.
 """
 from .answers import FAIL, PASS
-from .convolution_basics import (check_window_sums, check_my_conv2d, check_horizontal_edge_kernel, check_conv_params, WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL)
-from .padding_stride_pooling import (check_output_size, check_same_padding, check_receptive_field, check_my_max_pool)
-from .convolutions_on_a_cat import (check_cat_output_shape, mystery_map, check_mystery_kernel, check_relu_then_pool, check_relu_pool_order)
-from .training import (check_flatten_size, check_dense_params, check_accuracy_from_confusion, check_unsafe_augmentation, check_build_model, EXAMPLE_CONFUSION)
-from .intermediate_activations import (check_conv3_shape, check_zero_fraction, check_dead_channels, check_zeros_cause)
-from .filter_visualization import (check_ascent_step, check_total_variation, check_receptive_layer, check_smoothness_regularizer)
-from .grad_cam import (check_channel_weights, check_weighted_map, check_why_logit, check_centre_bias)
+from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_conv_params,
+                                 check_horizontal_edge_kernel, check_my_conv2d, check_window_sums)
+from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel, check_relu_pool_order,
+                                    check_relu_then_pool, mystery_map)
+from .filter_visualization import (check_ascent_step, check_receptive_layer, check_smoothness_regularizer,
+                                   check_total_variation)
+from .grad_cam import check_centre_bias, check_channel_weights, check_weighted_map, check_why_logit
+from .intermediate_activations import check_conv3_shape, check_dead_channels, check_zero_fraction, check_zeros_cause
+from .padding_stride_pooling import check_my_max_pool, check_output_size, check_receptive_field, check_same_padding
+from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
+                       check_flatten_size, check_fully_read_size, check_unsafe_augmentation)
 
 __all__ = [
     "PASS",
@@ -64,6 +69,7 @@ __all__ = [
     "check_accuracy_from_confusion",
     "check_unsafe_augmentation",
     "check_build_model",
+    "check_fully_read_size",
     "EXAMPLE_CONFUSION",
     "check_conv3_shape",
     "check_zero_fraction",

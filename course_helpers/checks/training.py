@@ -6,7 +6,8 @@ import numpy as np
 from .. import conv
 from .answers import as_int, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation", "check_build_model", "EXAMPLE_CONFUSION"]
+__all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation", "check_build_model", "check_fully_read_size",
+           "EXAMPLE_CONFUSION"]
 
 
 def _classifier_side(img_size):
@@ -137,3 +138,27 @@ def check_build_model(build_model):
         verdict(False, "build_model(300) is right, but build_model(150) is not 150 x 150: use img_size everywhere.")
         return
     verdict(True, f"the codelab network for any size: {model.count_params():,} parameters at 300 px.")
+
+
+def _rows_read(img_size):
+    """How many rows (and columns) of an img_size input reach the output of the five-block network."""
+    used = _classifier_side(img_size)
+    for _ in range(5):
+        used = 2 * used + 2  # back through one 2x2 pooling and one 3x3 'valid' convolution
+    return used
+
+
+def check_fully_read_size(answer):
+    """Exercise: the smallest input size above 150 px whose every pixel the network reads."""
+    value = as_int(answer, "The input size")
+    if value is None:
+        return
+    if value <= 150:
+        verdict(False, "look above 150: at 150 px the bottom and right 24 pixels are never read.")
+    elif value < 94 or _rows_read(value) != value:
+        verdict(False, f"at {value} px the network leaves the last {value - _rows_read(value)} row(s) unread. Try the "
+                       f"sizes one by one with pixels_read.")
+    elif value != min(size for size in range(151, 400) if _rows_read(size) == size):
+        verdict(False, f"{value} px is read completely, but a smaller size above 150 is too.")
+    else:
+        verdict(True, "every 3x3 convolution leaves an even side, so no pooling drops a row.")
