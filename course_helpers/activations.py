@@ -167,7 +167,7 @@ def sparsity(maps):
     return {name: float(np.mean(np.asarray(value) == 0)) for name, value in maps.items()}
 
 
-def plot_by_depth(values, ylabel, title=None, percent=True):
+def plot_by_depth(values, ylabel, title=None, percent=True, limits=None):
     """One number per layer (e.g. sparsity), against depth: layers in order along x.
 
     Parameters
@@ -178,6 +178,9 @@ def plot_by_depth(values, ylabel, title=None, percent=True):
     title : str, optional
     percent : bool, optional
         Values are fractions: show them as 0-100 %. Default True.
+    limits : (float, float), optional
+        The y axis's range, fixed so that small changes are not blown up.
+        Default: 0 to 100 for percentages, else Matplotlib's choice.
 
     Returns
     -------
@@ -189,7 +192,9 @@ def plot_by_depth(values, ylabel, title=None, percent=True):
     ax.plot(range(len(names)), shown, "o-")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     ax.set_ylabel(ylabel)
-    if percent:
+    if limits is not None:
+        ax.set_ylim(*limits)
+    elif percent:
         ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     if title:

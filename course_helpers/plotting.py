@@ -628,21 +628,25 @@ def plot_receptive_fields(names, sizes, input_size):
     return finish(fig)
 
 
-def overlay(image, heatmap, alpha=0.6, cmap="jet"):
+def overlay(image, heatmap, alpha=0.6, cmap="jet", grey=True):
     """A heatmap drawn over an image, opaque where it is hot and clear where it is cold.
 
-    Each pixel blends ``alpha * heat`` of the colormap's colour with the rest
-    of the image, so parts without evidence keep their own colours.
+    Each pixel blends ``alpha * heat`` of the colormap's colour with the
+    image. By default the image is shown in grey underneath, so that the
+    heat's colours cannot be mistaken for the picture's own.
 
     Parameters
     ----------
     image : array_like, shape (H, W, 3) or (H, W), values in [0, 1]
     heatmap : array_like, shape (h, w), values in [0, 1]
-        Resized (bilinear) to the image's size if needed.
+        Resized (bilinear) to the image's size if needed. 0 leaves the image
+        as it is; 1 is the colormap's hottest colour at weight ``alpha``.
     alpha : float, optional
         Weight of the hottest colour, 0 to 1. Default 0.6.
     cmap : str, optional
         A Matplotlib colormap name. Default "jet".
+    grey : bool, optional
+        Show the image in grey (its luminance) under the heat. Default True.
 
     Returns
     -------
@@ -656,6 +660,8 @@ def overlay(image, heatmap, alpha=0.6, cmap="jet"):
         raise ValueError(f"overlay needs an (H, W, 3) image and an (h, w) heatmap; got {picture.shape} and {heat.shape}.")
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}.")
+    if grey:
+        picture = np.repeat(images.luminance(picture)[:, :, None], 3, axis=2)
     if heat.shape != picture.shape[:2]:
         heat = np.asarray(Image.fromarray(heat, mode="F").resize((picture.shape[1], picture.shape[0]),
                                                                 Image.Resampling.BILINEAR))
@@ -666,7 +672,11 @@ def overlay(image, heatmap, alpha=0.6, cmap="jet"):
 
 
 def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
-    """For each picture: the picture, then Grad-CAM for class 0 and for class 1, overlaid.
+    """For each picture: the picture, then Grad-CAM for class 0 and for class 1, on one scale per picture.
+
+    The two maps of a picture share one scale, the larger of their two peaks,
+    so the weaker evidence looks weaker; each title gives its map's peak, in
+    units of the logit's gradient times the activations.
 
     Parameters
     ----------
@@ -688,11 +698,14 @@ def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
     loaded = [data.model_input(picture, (height, width)) for picture in pictures.values()]
     batch = np.stack(loaded)
     probability = np.asarray(model(batch, training=False)).reshape(-1)
-    horse = cam.grad_cam(model, batch, layer_name, class_index=0)
-    human = cam.grad_cam(model, batch, layer_name, class_index=1)
+    horse = cam.grad_cam(model, batch, layer_name, class_index=0, normalize=False)
+    human = cam.grad_cam(model, batch, layer_name, class_index=1, normalize=False)
     panels, titles = [], []
     for name, picture, p, horse_map, human_map in zip(pictures, loaded, probability, horse, human):
-        panels += [picture, overlay(picture, horse_map, alpha), overlay(picture, human_map, alpha)]
-        titles += [f"{name}: P(human) = {p:.2f}", "evidence for 'horse'", "evidence for 'human'"]
+        scale = max(float(horse_map.max()), float(human_map.max()), 1e-12)
+        panels += [picture, overlay(picture, horse_map / scale, alpha), overlay(picture, human_map / scale, alpha)]
+        titles += [f"{name}: P(human) = {p:.2f}", f"evidence for 'horse'\npeak {horse_map.max():.2g}",
+                   f"evidence for 'human'\npeak {human_map.max():.2g}"]
     layer = layer_name or cam.default_layer(model)
-    return show_images(panels, titles, ncols=3, size=2.3, suptitle=f"Grad-CAM at {layer}")
+    return show_images(panels, titles, ncols=3, size=2.3,
+                       suptitle=f"Grad-CAM at {layer}; both maps of a picture on one scale")

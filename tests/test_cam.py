@@ -379,6 +379,20 @@ def test_overlay_blends_a_colormap_over_the_image():
     assert np.allclose(blended[:, :2], 0.3) and np.allclose(blended[:, 2:], 1.0)  # cold stays, hot shows
     with pytest.raises(ValueError, match="alpha"):
         cam.overlay(image, heat, alpha=2)
+    red = np.zeros((2, 2, 3), np.float32)
+    red[..., 0] = 1.0
+    assert np.allclose(cam.overlay(red, np.zeros((2, 2))), 0.299)  # the picture in grey where there is no heat
+    assert np.allclose(cam.overlay(red, np.zeros((2, 2)), grey=False), red)
+
+
+def test_unnormalized_maps_keep_their_scale():
+    model = sigmoid_sequential()
+    raw = cam.grad_cam(model, IMAGES, "c2", class_index=1, normalize=False, upsample=False)
+    scaled = cam.grad_cam(model, IMAGES, "c2", class_index=1, upsample=False)
+    assert raw.max() > 0 and not np.allclose(raw.max(axis=(1, 2)), 1)
+    for r, n in zip(raw, scaled):
+        if r.max() > r.min():
+            np.testing.assert_allclose((r - r.min()) / (r.max() - r.min()), n, atol=1e-4)
 
 
 def test_pointing_game_and_energy_in_mask():

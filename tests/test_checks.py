@@ -367,9 +367,24 @@ def test_weighted_map(capsys):
     assert_hints(capsys, checks.check_weighted_map, lambda f, a: f, "one map per image")
 
 
-def test_why_logit_and_centre_bias(capsys):
-    assert_passes(capsys, checks.check_why_logit, "b")
+def test_conv4_stretch(capsys):
+    assert_passes(capsys, checks.check_conv4_stretch, 14.0)
+    assert_passes(capsys, checks.check_conv4_stretch, np.float32(14.2))
+    assert_hints(capsys, checks.check_conv4_stretch, 32, "conv5", secret=14)
+    assert_hints(capsys, checks.check_conv4_stretch, -14, "absolute value")
+    assert_hints(capsys, checks.check_conv4_stretch, 3, "keep the largest gap", secret=14)
+    assert_hints(capsys, checks.check_conv4_stretch, "14", "one number")
+
+
+def test_tv_experiment(capsys):
+    assert_passes(capsys, checks.check_tv_experiment, "b")
     for letter in "acd":
+        assert_hints(capsys, checks.check_tv_experiment, letter, "", secret="(b)")
+
+
+def test_why_logit_and_centre_bias(capsys):
+    assert_passes(capsys, checks.check_why_logit, "c")
+    for letter in "abd":
         assert_hints(capsys, checks.check_why_logit, letter, "")
     assert_passes(capsys, checks.check_centre_bias, "B")
     for letter in "acd":

@@ -112,17 +112,17 @@ def to_input_size(maps, size, centres=None):
 
     if centres is None:
         resized = tf.image.resize(maps[..., tf.newaxis], size, method="bilinear")[..., 0]
-        return tf.clip_by_value(resized, 0.0, 1.0)
+        return tf.maximum(resized, 0.0)  # bilinear weights never leave the maps' own range
     rows = _interpolation(size[0], int(maps.shape[1]), *centres[0])
     columns = _interpolation(size[1], int(maps.shape[2]), *centres[1])
     resized = tf.einsum("ij,njk,lk->nil", rows, tf.cast(maps, tf.float32), columns)
-    return tf.clip_by_value(resized, 0.0, 1.0)
+    return tf.maximum(resized, 0.0)
 
 
 # ----------------------------------------------------------------------------
 # Maps
 # ----------------------------------------------------------------------------
-def _cam(model, images, layer_name, class_index, upsample, weigh):
+def _cam(model, images, layer_name, class_index, upsample, weigh, normalize=True):
     import tensorflow as tf
 
     if upsample not in ("aligned", "stretch", False):
@@ -142,7 +142,8 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
                                       len(feature_maps))
             total = tf.reduce_sum(scores)  # each image's score depends on its own maps only
         gradients = tape.gradient(total, feature_maps)
-        chunks.append(_normalize(tf.nn.relu(weigh(feature_maps, gradients, scores))))
+        positive = tf.nn.relu(weigh(feature_maps, gradients, scores))
+        chunks.append(_normalize(positive) if normalize else positive)
     maps = tf.concat(chunks, axis=0)
     if upsample:
         leaves, index = anatomy.leaf_index(model, layer_name)
@@ -152,7 +153,7 @@ def _cam(model, images, layer_name, class_index, upsample, weigh):
     return np.asarray(maps, dtype=np.float32)
 
 
-def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned"):
+def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned", normalize=True):
     """Grad-CAM heatmaps.
 
     Parameters
@@ -179,10 +180,14 @@ def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned
         stretches instead. ``"stretch"`` stretches the map over the whole
         image, as most libraries do. False returns the maps at the layer's
         resolution.
+    normalize : bool, optional
+        Scale each map to [0, 1] on its own (default). False keeps the raw
+        values, in units of the score, so that maps can be compared: the
+        evidence for two classes, or for two images.
 
     Returns
     -------
-    numpy.ndarray of float32, shape (N, H, W), values in [0, 1]
+    numpy.ndarray of float32, shape (N, H, W), values in [0, 1] (0 or more when not normalized)
         ReLU(sum_k alpha_k A^k) with alpha_k the spatial mean of d score / d A^k,
         min-max normalized per image (an all-zero map stays zeros).
     """
@@ -192,10 +197,10 @@ def grad_cam(model, images, layer_name=None, class_index=None, upsample="aligned
         alphas = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # one weight per channel
         return tf.reduce_sum(alphas * feature_maps, axis=-1)
 
-    return _cam(model, images, layer_name, class_index, upsample, weigh)
+    return _cam(model, images, layer_name, class_index, upsample, weigh, normalize)
 
 
-def grad_cam_plus_plus(model, images, layer_name=None, class_index=None, upsample="aligned"):
+def grad_cam_plus_plus(model, images, layer_name=None, class_index=None, upsample="aligned", normalize=True):
     """Grad-CAM++ heatmaps: like :func:`grad_cam`, with per-pixel weights on the gradients.
 
     Uses the closed form of Chattopadhay et al. (2018) for an exponential of
@@ -216,7 +221,7 @@ def grad_cam_plus_plus(model, images, layer_name=None, class_index=None, upsampl
         weights = tf.reduce_sum(alpha * tf.nn.relu(gradients), axis=(1, 2), keepdims=True)
         return tf.reduce_sum(weights * feature_maps, axis=-1)
 
-    return _cam(model, images, layer_name, class_index, upsample, weigh)
+    return _cam(model, images, layer_name, class_index, upsample, weigh, normalize)
 
 
 def predicted_classes(model, images):

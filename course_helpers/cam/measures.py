@@ -224,15 +224,17 @@ def _reinitialized(layer, seed):
     return fresh
 
 
-def randomization_test(model, images, method=maps.grad_cam, seed=None, **method_options):
+def randomization_test(model, images, method=maps.grad_cam, seed=None, return_maps=False, **method_options):
     """Cascading model-parameter randomization (Adebayo et al. 2018).
 
     Starting from the output, the trainable weights of one more layer at a
     time are replaced by fresh random ones, each from its own initializer
     (kernels, depthwise and pointwise kernels, biases, a batch normalization's
-    gamma and beta), on a copy of the model. After each step the maps are computed again and compared with
-    the trained model's maps by Spearman rank correlation. An explanation that
-    reflects what the model learned must change, so the correlation must drop.
+    gamma and beta), on a copy of the model. After each step the maps are
+    computed again and compared with the trained model's maps by Spearman rank
+    correlation. An explanation that reflects what the model learned must
+    change, so the correlation must drop. A map that is blank (constant) after
+    a step correlates 0 with anything; ``return_maps`` lets you count them.
 
     Parameters
     ----------
@@ -244,10 +246,13 @@ def randomization_test(model, images, method=maps.grad_cam, seed=None, **method_
         The trained model's predicted classes are explained throughout.
     seed : int, optional
         Seeds the fresh weights. Default 0, moved by ``COURSE_SEED``.
+    return_maps : bool, optional
+        Also return the maps: ``{"trained": maps, <layer>: maps, ...}``, each
+        (N, H, W), in the order of the cascade (Adebayo et al.'s figure).
 
     Returns
     -------
-    dict of str -> float
+    dict of str -> float, or (that dict, dict of str -> numpy.ndarray)
         Name of the deepest layer randomized so far (output first) -> mean
         Spearman correlation with the trained model's maps over the images.
 
@@ -264,10 +269,12 @@ def randomization_test(model, images, method=maps.grad_cam, seed=None, **method_
     reference = method(model, array, class_index=classes, **method_options)
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
-    correlations = {}
+    correlations, all_maps = {}, {"trained": reference}
     trainable = [layer for layer in anatomy.all_layers(copy) if layer.trainable_weights]
     for step, layer in enumerate(reversed(trainable)):
         layer.set_weights(_reinitialized(layer, seed + step))
         randomized = method(copy, array, class_index=classes, **method_options)
         correlations[layer.name] = float(np.mean([spearman(a, b) for a, b in zip(reference, randomized)]))
-    return correlations
+        if return_maps:
+            all_maps[layer.name] = randomized
+    return (correlations, all_maps) if return_maps else correlations

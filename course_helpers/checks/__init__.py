@@ -27,11 +27,11 @@ Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 
 Notebook 06 (filter visualization): :func:`check_ascent_step`,
 :func:`check_total_variation`, :func:`check_receptive_layer`,
-:func:`check_smoothness_regularizer`.
+:func:`check_smoothness_regularizer`, :func:`check_tv_experiment`.
 
 Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_weighted_map`, :func:`check_why_logit`,
-:func:`check_centre_bias`.
+:func:`check_centre_bias`, :func:`check_conv4_stretch`.
 """
 from .answers import FAIL, PASS
 from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_conv_params,
@@ -39,8 +39,9 @@ from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_co
 from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel, check_relu_pool_order,
                                     check_relu_then_pool, mystery_map)
 from .filter_visualization import (check_ascent_step, check_receptive_layer, check_smoothness_regularizer,
-                                   check_total_variation)
-from .grad_cam import check_centre_bias, check_channel_weights, check_weighted_map, check_why_logit
+                                   check_total_variation, check_tv_experiment)
+from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_weighted_map,
+                       check_why_logit)
 from .intermediate_activations import check_conv3_shape, check_dead_channels, check_zero_fraction, check_zeros_cause
 from .padding_stride_pooling import check_my_max_pool, check_output_size, check_receptive_field, check_same_padding
 from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
@@ -79,8 +80,10 @@ __all__ = [
     "check_total_variation",
     "check_receptive_layer",
     "check_smoothness_regularizer",
+    "check_tv_experiment",
     "check_channel_weights",
     "check_weighted_map",
     "check_why_logit",
     "check_centre_bias",
+    "check_conv4_stretch",
 ]

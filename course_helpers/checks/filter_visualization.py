@@ -4,7 +4,7 @@ import numpy as np
 from .. import conv
 from .answers import as_number_array, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer"]
+__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer", "check_tv_experiment"]
 
 
 def _reference_ascent(image, gradient, learning_rate):
@@ -100,3 +100,13 @@ def check_smoothness_regularizer(answer):
               "penalty in the objective.",
          "c": "L2 pulls every pixel towards grey on its own; it does not compare neighbours.",
          "a": "jitter moves the whole image around; no pixel is compared with its neighbour."})
+
+
+def check_tv_experiment(answer):
+    """Exercise (an experiment): what a growing total-variation penalty does to activation and smoothness."""
+    multiple_choice(
+        answer, {"a", "b", "c", "d"}, "b",
+        "The penalty is part of the objective: the ascent buys smoothness with activation, more as tv grows.",
+        {"a": "look at your printed numbers again: does the total variation really rise when it is penalized?",
+         "c": "the total variation does fall. Did the activation rise too? Compare your means for tv=0 and tv=40.",
+         "d": "compare the numbers for tv=0 and tv=40: the penalty is subtracted from what the ascent climbs."})

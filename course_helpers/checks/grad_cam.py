@@ -1,9 +1,11 @@
 """Checkers for Notebook 07 (Grad-CAM)."""
+import numbers
+
 import numpy as np
 
 from .answers import as_number_array, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_channel_weights", "check_weighted_map", "check_why_logit", "check_centre_bias"]
+__all__ = ["check_channel_weights", "check_weighted_map", "check_why_logit", "check_centre_bias", "check_conv4_stretch"]
 
 
 @function_checker
@@ -59,16 +61,17 @@ def check_weighted_map(weighted_map):
 
 
 def check_why_logit(answer):
-    """Exercise: why does Grad-CAM differentiate the logit rather than the sigmoid's probability?"""
+    """Exercise: for one sigmoid unit and maps scaled to [0, 1], when does the probability change the map?"""
     multiple_choice(
-        answer, {"a", "b", "c", "d"}, "b",
-        "The sigmoid flattens out near 0 and 1, so for a confident prediction its gradient is almost zero.",
-        {"a": "both are computed in one forward pass, at the same cost. What happens to the sigmoid's slope "
-              "when the model is confident?",
-         "c": "the logit and the probability rise and fall together; no sign changes. Think about the slope of "
-              "the sigmoid near 0 and 1.",
-         "d": "Grad-CAM works with any differentiable score. What does the sigmoid do to the gradient when "
-              "P is close to 1?"})
+        answer, {"a", "b", "c", "d"}, "c",
+        "The probability's gradient is p(1 - p) times the logit's: the same factor everywhere, which scaling each "
+        "map cancels, until it rounds to 0. A softmax's gradient also mixes in the other classes.",
+        {"a": "almost. Scaling each map cancels a factor that is the same everywhere; but what if that factor "
+              "is exactly 0 in float32?",
+         "b": "the gradient does shrink, but by one factor for the whole map. What does scaling each map to "
+              "[0, 1] do to a factor that is the same everywhere?",
+         "d": "the factor p(1 - p) depends on how sure the model is, not on whether it is right. When could it "
+              "make a difference?"})
 
 
 def check_centre_bias(answer):
@@ -82,3 +85,35 @@ def check_centre_bias(answer):
          "c": "Grad-CAM's own score is high too; the baseline's score is about the images, not about Grad-CAM.",
          "d": "the masks come from the renderer that drew the figures; they are exact. Where do the figures "
               "usually sit?"})
+
+
+def _largest_stretch_shift(layer_name, size=150):
+    """How far stretching a layer's map over the image moves its values from their units' centres."""
+    from .. import anatomy, models
+
+    model = models.build_classifier(size)
+    (first, step), _ = anatomy.unit_centres(model, layer_name)
+    units = int(model.get_layer(layer_name).output.shape[1])
+    aligned = first + step * np.arange(units)
+    stretched = (np.arange(units) + 0.5) * size / units - 0.5
+    return float(np.abs(stretched - aligned).max())
+
+
+def check_conv4_stretch(answer):
+    """Exercise: the largest distance, in pixels, between conv4's unit centres and where stretching puts them."""
+    if answer is None:
+        verdict(False, "replace None with your answer, then run the cell again.")
+        return
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real) or not np.isfinite(answer):
+        verdict(False, f"answer with one number of pixels; got {answer!r}.")
+        return
+    right = _largest_stretch_shift("conv4")
+    if abs(answer - right) <= 0.5:
+        verdict(True, "conv4's first unit sits at 18.5 px, and stretching puts it at 4.5 px.")
+    elif abs(answer - _largest_stretch_shift("conv5")) <= 0.5:
+        verdict(False, "that is conv5's shift, from section 4. Ask cam.unit_centres for conv4's centres.")
+    elif abs(answer + right) <= 0.5:
+        verdict(False, "a distance is never negative: take the absolute value of the difference.")
+    else:
+        verdict(False, "compare each aligned centre, first + step * i, with the stretched one, "
+                       "(i + 0.5) * 150 / units - 0.5, for every unit i, and keep the largest gap.")
