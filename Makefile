@@ -14,7 +14,7 @@ REPO   ?=
 CHROMIUM ?= $(shell command -v chromium 2>/dev/null || command -v chromium-browser 2>/dev/null)
 export CHROMIUM
 
-.PHONY: help install lab test test-unit test-browser test-robust test-oldest test-colab-like execute bench html links lock clean distclean
+.PHONY: help install lab test test-notebooks-training test-notebooks-inside test-unit test-browser test-robust test-oldest test-colab-like execute bench html links lock clean distclean
 
 help:
 	@echo "make lab        install if needed, then open JupyterLab on notebooks/"
@@ -57,19 +57,31 @@ lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 # CI and the stored outputs use the offline stand-in data unless told otherwise.
-test test-unit test-browser execute bench: export COURSE_DATA ?= standin
+test test-unit test-browser test-notebooks-training test-notebooks-inside execute bench: export COURSE_DATA ?= standin
 
-# The notebooks first (notebook 4 trains the model the others and the browser test load), then the
-# unit tests and the browser test side by side: on 2 cores that saves about half a minute.
+# Two phases, two jobs each, so that both cores stay busy:
+#   1. notebooks 01-04 (notebook 4 trains the model the others load) beside the unit tests;
+#   2. notebooks 05-07 beside the browser test (which also loads that model).
+# Each job's output appears when it ends.
+NOTEBOOKS_TRAINING := $(filter notebooks/01_% notebooks/02_% notebooks/03_% notebooks/04_%,$(NOTEBOOKS))
+NOTEBOOKS_INSIDE := $(filter-out $(NOTEBOOKS_TRAINING),$(NOTEBOOKS))
+
 test: $(STAMP)
 	@if [ -z "$(CHROMIUM)" ] && [ -n "$$CI" ]; then \
 	  echo "CI needs the browser test, but Chromium is not installed (.ci/run installs it with apt)."; exit 1; fi
-	$(BIN)/python -m pytest notebooks
+	@echo "Notebooks 01-04 and the unit tests, side by side:"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks-training test-unit
 	@if [ -n "$(CHROMIUM)" ]; then \
-	  echo "Unit tests and the browser test, side by side (each one's output appears when it ends):"; \
-	  $(MAKE) --no-print-directory -j2 --output-sync=target test-unit test-browser; \
-	else $(MAKE) --no-print-directory test-unit && \
+	  echo "Notebooks 05-07 and the browser test, side by side:"; \
+	  $(MAKE) --no-print-directory -j2 --output-sync=target test-notebooks-inside test-browser; \
+	else $(MAKE) --no-print-directory test-notebooks-inside && \
 	  echo "Browser test not run: Chromium is not installed (Debian/Ubuntu: sudo apt install chromium; then make test-browser)."; fi
+
+test-notebooks-training: $(STAMP)
+	$(BIN)/python -m pytest $(NOTEBOOKS_TRAINING)
+
+test-notebooks-inside: $(STAMP)
+	$(BIN)/python -m pytest $(NOTEBOOKS_INSIDE)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -1,5 +1,6 @@
 """course_helpers.setup(): quiet, seeded, deterministic, and one stable line."""
 import configparser
+import json
 import os
 import re
 import subprocess
@@ -29,25 +30,14 @@ def test_importing_the_package_sets_the_log_level_without_loading_tensorflow():
     assert out.split() == ["False", "3"]
 
 
-def run_python(code, **environment):
-    """Run ``code`` in a fresh interpreter: setup() changes global state, which must not leak into other tests."""
-    env = {key: value for key, value in os.environ.items() if key != "COURSE_SEED"}
-    env.update({"COURSE_DATA": "standin", **environment})
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
-def test_setup_prints_one_line_that_is_stable_after_sanitizing():
-    line = run_python("import course_helpers; print(repr(course_helpers.setup()))")
-    assert line.count("\n") == 2 and line.endswith("None\n")
-    assert sanitize(line.splitlines()[0] + "\n") == ("Inside CNNs | TensorFlow VERSION, Keras VERSION | DEVICE | "
-                                                     "data: offline stand-in (COURSE_DATA=standin) | seed 42\n")
-
-
-def test_setup_seeds_python_numpy_and_tensorflow():
-    code = """
-import random, numpy as np, course_helpers
+#: One fresh interpreter runs setup() the ways the tests below need: setup() changes global state
+#: (seeds, op determinism, Matplotlib), which must not leak into other tests, and one start-up of
+#: TensorFlow is cheaper than one per test.
+SETUP_SCRIPT = """
+import json, random, sys
+import numpy as np, matplotlib as mpl, course_helpers
+stderr_before = sys.stderr
+print("LINE", end=" "); result = course_helpers.setup()
 import tensorflow as tf
 from tensorflow.python.framework import config as tf_config  # no public getter exists
 def draw():
@@ -55,16 +45,44 @@ def draw():
 course_helpers.setup(7); first = draw()
 course_helpers.setup(7); again = draw()
 course_helpers.setup(8); other = draw()
-print(first == again, first != other, tf_config.is_op_determinism_enabled())
+print("JSON", json.dumps({"returned": repr(result), "same": first == again, "different": first != other,
+                          "determinism": tf_config.is_op_determinism_enabled(),
+                          "dpi": [mpl.rcParams["figure.dpi"], mpl.rcParams["savefig.dpi"]]}))
 """
-    assert run_python(code).splitlines()[-1] == "True True True"
 
 
-def test_setup_sets_small_figures():
-    code = ("import matplotlib as mpl, course_helpers; course_helpers.setup(); "
-            "print(mpl.rcParams['figure.dpi'], mpl.rcParams['savefig.dpi'])")
-    figure_dpi, saved_dpi = map(float, run_python(code).split()[-2:])
+@pytest.fixture(scope="module")
+def fresh_setup():
+    """(the first line setup() printed, what the script measured, stderr) from a fresh interpreter."""
+    env = {key: value for key, value in os.environ.items() if key not in ("COURSE_SEED", "TF_CPP_MIN_LOG_LEVEL")}
+    env["COURSE_DATA"] = "standin"
+    result = subprocess.run([sys.executable, "-c", SETUP_SCRIPT], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    first = next(line for line in lines if line.startswith("LINE "))[len("LINE "):]
+    measured = json.loads(next(line for line in lines if line.startswith("JSON "))[len("JSON "):])
+    return first, measured, result.stderr
+
+
+def test_setup_prints_one_line_that_is_stable_after_sanitizing(fresh_setup):
+    line, measured, _ = fresh_setup
+    assert measured["returned"] == "None"
+    assert sanitize(line + "\n") == ("Inside CNNs | TensorFlow VERSION, Keras VERSION | DEVICE | "
+                                     "data: offline stand-in (COURSE_DATA=standin) | seed 42\n")
+
+
+def test_setup_seeds_python_numpy_and_tensorflow(fresh_setup):
+    _, measured, _ = fresh_setup
+    assert measured["same"] and measured["different"] and measured["determinism"]
+
+
+def test_setup_sets_small_figures(fresh_setup):
+    figure_dpi, saved_dpi = fresh_setup[1]["dpi"]
     assert figure_dpi <= 100 and saved_dpi <= 100
+
+
+def test_a_fresh_setup_writes_no_tensorflow_noise_to_stderr(fresh_setup):
+    assert fresh_setup[2].strip() == ""
 
 
 @pytest.mark.parametrize("seed, error", [("42", TypeError), (4.2, TypeError), (True, TypeError), (-1, ValueError)])
@@ -96,14 +114,6 @@ def test_tensorflow_startup_lines_are_held_back_and_other_stderr_is_kept(capfd):
     err = capfd.readouterr().err
     assert "something a learner must see" in err and "a real error" in err
     assert "oneDNN" not in err and "cuInit" not in err and "absl" not in err
-
-
-def test_a_fresh_setup_writes_no_tensorflow_noise_to_stderr():
-    code = "import course_helpers; course_helpers.setup()"
-    env = {**os.environ, "COURSE_DATA": "standin"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert result.stderr.strip() == ""
-    assert result.stdout.startswith("Inside CNNs | TensorFlow")
 
 
 def test_setup_rejects_an_unknown_figure_format():
