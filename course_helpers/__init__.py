@@ -237,10 +237,9 @@ def setup(seed=None, figure_format="png"):
     from_environment = seed is None and bool(os.environ.get("COURSE_SEED", "").strip())
     if seed is None:
         seed = course_seed()
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, like setup(seed=42); got {type(seed).__name__}.")
-    if seed < 0:
-        raise ValueError(f"seed must be 0 or more; got {seed}.")
+    from .arguments import check_int
+
+    seed = check_int(seed, "seed (like setup(seed=42))", 0)
     if figure_format not in FIGURE_FORMATS:
         raise ValueError(f"figure_format must be one of {FIGURE_FORMATS}; got {figure_format!r}.")
     mode = data_mode()

@@ -244,6 +244,13 @@ def fetch_zip(url, dest, sha256, size=None, timeout=30):
     temporary folder next to it, which is renamed to ``dest`` only when complete.
     Two processes fetching at once each do this privately; the first rename
     wins and the other keeps the winner's folder.
+
+    ``keras.utils.get_file`` downloads and extracts too, but not with these
+    guarantees, which ``tests/test_data.py`` checks: it writes the download
+    and the extracted files in place (an interrupted run leaves half of
+    them), keeps a file whose checksum failed, skips unsafe archive entries
+    with a warning instead of refusing the archive, and does nothing for
+    concurrent callers.
     """
     dest = Path(dest)
     if dest.is_dir():

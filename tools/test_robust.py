@@ -12,11 +12,13 @@ run and every assert must hold; outputs are not compared) under:
 
 Each run gets a clean data folder under ``build/robust/``: its own stand-in or
 real-like images and its own trained model. The real-like images are made once
-per style and seed, then copied into each clean folder.
+per style and seed, then copied into each clean folder. Two runs go at a time
+(``--jobs``), which keeps both cores busy; each run's output is written to
+``build/robust/<run>.log`` and printed when the run ends.
 
 Usage::
 
-    python tools/test_robust.py [--seeds 7 1234] [--reallike photo:0 ...] [--notebooks 04 05 06 07]
+    python tools/test_robust.py [--seeds 7 1234] [--reallike photo:0 ...] [--notebooks 04 05 06 07] [--jobs 2]
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +52,7 @@ def reallike_source(style, seed):
     folder = BUILD / "reallike-cache" / f"{style}-seed{seed}"
     if not all((folder / name).is_dir() for name in REAL_FOLDERS):
         subprocess.run([sys.executable, str(ROOT / "tools" / "make_reallike.py"), "--style", style,
-                        "--seed", str(seed), "--data-dir", str(folder)], check=True)
+                        "--seed", str(seed), "--data-dir", str(folder)], check=True, capture_output=True)
     return folder
 
 
@@ -61,18 +64,22 @@ def clean_folder(name):
     return folder
 
 
-def run(name, environment, notebooks):
-    """Run the notebooks under ``environment``; return (passed, seconds)."""
+def run(name, environment, notebooks, prepare=None):
+    """Prepare the data folder, then run the notebooks under ``environment``; return (passed, seconds, log)."""
+    start = time.perf_counter()
+    if prepare is not None:
+        prepare()
     env = {key: value for key, value in os.environ.items()
            if key not in ("COURSE_SEED", "COURSE_DATA", "COURSE_DATA_DIR", "COURSE_OFFLINE")}
     env.update(environment)
     command = [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q",
                *map(str, notebooks)]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    log = BUILD / f"{Path(environment['COURSE_DATA_DIR']).name}.log"
+    log.write_text(result.stdout + result.stderr, encoding="utf-8")
     settings = " ".join(f"{key}={value}" for key, value in sorted(environment.items()) if key != "COURSE_DATA_DIR")
-    print(f"== {name}: {settings}", flush=True)
-    start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=env)
-    return result.returncode == 0, time.perf_counter() - start
+    print(f"== {name}: {settings}\n{result.stdout.strip()[-3000:]}", flush=True)
+    return result.returncode == 0, time.perf_counter() - start, log
 
 
 def main(argv=None):
@@ -82,31 +89,35 @@ def main(argv=None):
     parser.add_argument("--reallike", nargs="*", default=list(DEFAULT_REALLIKE), metavar="STYLE:SEED",
                         help="real-like datasets to run on (default: photo:0; styles: photo, faded)")
     parser.add_argument("--notebooks", nargs="*", default=list(NOTEBOOKS))
+    parser.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2, one per core)")
     args = parser.parse_args(argv)
     notebooks = notebook_paths(args.notebooks)
 
     runs = []
+    # The real-like run first: making its images overlaps with the first stand-in run.
+    for spec in args.reallike:
+        style, _, seed = spec.partition(":")
+        folder = clean_folder(f"reallike-{style}-seed{seed or 0}")
+
+        def copy_reallike(style=style, seed=int(seed or 0), folder=folder):
+            source = reallike_source(style, seed)
+            for name in REAL_FOLDERS:
+                shutil.copytree(source / name, folder / name)
+
+        runs.append((f"real-like ({style}, seed {seed or 0})",
+                     {"COURSE_DATA": "real", "COURSE_OFFLINE": "1", "COURSE_DATA_DIR": str(folder)}, copy_reallike))
+
     for seed in args.seeds:
         folder = clean_folder(f"standin-seed{seed}")
         runs.append((f"stand-in, COURSE_SEED={seed}",
-                     {"COURSE_SEED": str(seed), "COURSE_DATA": "standin", "COURSE_DATA_DIR": str(folder)}))
-    for spec in args.reallike:
-        style, _, seed = spec.partition(":")
-        source = reallike_source(style, int(seed or 0))
-        folder = clean_folder(f"reallike-{style}-seed{seed or 0}")
-        for name in REAL_FOLDERS:
-            shutil.copytree(source / name, folder / name)
-        runs.append((f"real-like ({style}, seed {seed or 0})",
-                     {"COURSE_DATA": "real", "COURSE_OFFLINE": "1", "COURSE_DATA_DIR": str(folder)}))
-
-    results = []
-    for name, environment in runs:
-        passed, seconds = run(name, environment, notebooks)
-        results.append((name, passed, seconds))
+                     {"COURSE_SEED": str(seed), "COURSE_DATA": "standin", "COURSE_DATA_DIR": str(folder)}, None))
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        outcomes = list(pool.map(lambda item: run(item[0], item[1], notebooks, item[2]), runs))
+    results = [(name, passed, seconds, log) for (name, _, _), (passed, seconds, log) in zip(runs, outcomes)]
     print("\nmake test-robust: notebooks " + ", ".join(args.notebooks))
-    for name, passed, seconds in results:
-        print(f"  {'passed' if passed else 'FAILED'}  {seconds:6.1f} s  {name}")
-    failed = [name for name, passed, _ in results if not passed]
+    for name, passed, seconds, log in results:
+        print(f"  {'passed' if passed else 'FAILED'}  {seconds:6.1f} s  {name}   (log: {log.relative_to(ROOT)})")
+    failed = [name for name, passed, _, _ in results if not passed]
     if failed:
         print(f"{len(failed)} of {len(results)} runs failed: {', '.join(failed)}", file=sys.stderr)
         return 1
