@@ -75,6 +75,43 @@ def test_my_conv2d(capsys):
     assert_hints(capsys, checks.check_my_conv2d, solution_my_conv2d(np.ones((3, 3)), np.ones((2, 2))), "function itself")
 
 
+def test_my_conv2d_notes_a_library_convolution(capsys):
+    def calls_the_library(image, kernel):
+        return conv.conv2d(image, kernel)
+
+    def uses_sliding_windows(image, kernel):
+        windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
+        return np.einsum("ijkl,kl->ij", windows, kernel)
+
+    def flips_with_the_library(image, kernel):
+        return conv.conv2d(image, np.flip(kernel))
+
+    for function, name in [(calls_the_library, "conv.conv2d"),
+                           (uses_sliding_windows, "np.lib.stride_tricks.sliding_window_view")]:
+        printed = verdict(capsys, checks.check_my_conv2d, function)
+        assert printed.startswith(checks.PASS), printed  # the numbers are right, and the verdict says so
+        assert "asks you to write the loops" in printed and name in printed, printed
+    assert_hints(capsys, checks.check_my_conv2d, flips_with_the_library, "flips", "asks you to write the loops")
+
+
+def test_my_conv2d_own_loops_get_no_library_note(capsys):
+    def loops_and_mentions_the_library(image, kernel):
+        """The same numbers as conv.conv2d(image, kernel), by hand."""
+        return solution_my_conv2d(image, kernel)  # not np.convolve: that one flips the kernel
+
+    namespace = {"np": np}
+    exec(  # defined without a source file, as in a plain Python prompt: the source cannot be read
+        "def typed_at_a_prompt(image, kernel):\n"
+        "    kh, kw = kernel.shape\n"
+        "    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel)\n"
+        "                      for j in range(image.shape[1] - kw + 1)] for i in range(image.shape[0] - kh + 1)])\n",
+        namespace)
+    for function in [solution_my_conv2d, loops_and_mentions_the_library, namespace["typed_at_a_prompt"]]:
+        printed = verdict(capsys, checks.check_my_conv2d, function)
+        assert printed.startswith(checks.PASS), printed
+        assert "Note:" not in printed, printed
+
+
 def test_horizontal_edge_kernel(capsys):
     assert_passes(capsys, checks.check_horizontal_edge_kernel, [[-1, -1, -1], [0, 0, 0], [1, 1, 1]])
     assert_passes(capsys, checks.check_horizontal_edge_kernel, [[-1, -2, -1], [0, 0, 0], [1, 2, 1]])  # Sobel
@@ -180,6 +217,16 @@ def test_cat_output_shape(capsys):
     assert_hints(capsys, checks.check_cat_output_shape, (None, None, None), "replace each None")
 
 
+def test_cat_output_shape_needs_whole_numbers(capsys):
+    for not_whole in [(98.0, 148.33, 8), (98.5, 148, 8), (294 / 3, 445 / 3, 8), (98, float("inf"), 8)]:
+        assert_hints(capsys, checks.check_cat_output_shape, not_whole, "whole numbers", "floor")
+    assert_passes(capsys, checks.check_cat_output_shape, (98.0, 148.0, 8.0))  # whole, though written as floats
+    assert_passes(capsys, checks.check_cat_output_shape, np.array([98, 148, 8]))
+    assert_hints(capsys, checks.check_cat_output_shape, ("98", "148", "8"), "tuple (height, width, channels)")
+    assert_hints(capsys, checks.check_cat_output_shape, "98, 148, 8", "tuple (height, width, channels)")
+    assert_hints(capsys, checks.check_conv3_shape, (34.0, 34.5, 64), "whole numbers", "floor")
+
+
 def test_mystery_kernel(capsys):
     secret = -conv.KERNELS["sobel_x"]
     assert_passes(capsys, checks.check_mystery_kernel, secret)
@@ -190,6 +237,14 @@ def test_mystery_kernel(capsys):
     assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["laplacian"], "presets")
     gray, result = checks.mystery_map()
     assert gray.shape == result.shape == (75, 113)
+
+
+def test_mystery_kernel_untouched_or_constant(capsys):
+    for untouched in [np.zeros((3, 3)), [[0, 0, 0]] * 3, -np.zeros((3, 3))]:  # the notebook starts at np.zeros
+        printed = verdict(capsys, checks.check_mystery_kernel, untouched)
+        assert printed.startswith(checks.FAIL + " Hint: you have not filled the kernel in yet:"), printed
+    for constant in [np.full((3, 3), 0.5), np.full((3, 3), -2.0), np.ones((3, 3)) / 9]:
+        assert_hints(capsys, checks.check_mystery_kernel, constant, "add up to 0")
 
 
 def test_relu_then_pool(capsys):
@@ -232,6 +287,17 @@ def test_accuracy_from_confusion(capsys):
     assert_hints(capsys, checks.check_accuracy_from_confusion, 123 / 131, "one class")
     assert_hints(capsys, checks.check_accuracy_from_confusion, 243 / 128, "total number")
     assert_hints(capsys, checks.check_accuracy_from_confusion, 0.5, "diagonal")
+
+
+def test_accuracy_from_confusion_rejects_nearby_accuracies(capsys):
+    exact = np.trace(checks.EXAMPLE_CONFUSION) / checks.EXAMPLE_CONFUSION.sum()  # 243 / 256
+    assert checks.training.ACCURACY_TOLERANCE <= 1e-3
+    assert_passes(capsys, checks.check_accuracy_from_confusion, exact)
+    assert_passes(capsys, checks.check_accuracy_from_confusion, 0.9492)
+    for off_by in [0.002, -0.002]:
+        assert_hints(capsys, checks.check_accuracy_from_confusion, exact + off_by, "not this matrix's accuracy")
+    for printed_in_notebook_4 in [0.945, 0.9453, 0.946, 0.953, 0.9531]:  # the model's own accuracies
+        assert_hints(capsys, checks.check_accuracy_from_confusion, printed_in_notebook_4, "")
 
 
 def test_unsafe_augmentation(capsys):
@@ -331,7 +397,7 @@ def test_total_variation(capsys):
     assert_hints(capsys, checks.check_total_variation, lambda x: np.abs(np.diff(x, axis=0)).mean(), "both directions")
     assert_hints(capsys, checks.check_total_variation,
                  lambda x: np.diff(x, axis=0).mean() + np.diff(x, axis=1).mean(), "absolute value")
-    assert_hints(capsys, checks.check_total_variation, lambda x: x.std(), "np.diff")
+    assert_hints(capsys, checks.check_total_variation, lambda x: x.std(), "by hand")
 
 
 def test_receptive_layer(capsys):
@@ -390,3 +456,54 @@ def test_why_logit_and_centre_bias(capsys):
     for letter in "acd":
         assert_hints(capsys, checks.check_centre_bias, letter, "")
     assert_hints(capsys, checks.check_centre_bias, "z", "one letter")
+
+
+# ----------------------------------------------------------------------------
+# notebooks 05 to 07: a wrong answer's hint guides without giving the answer
+# ----------------------------------------------------------------------------
+#: Each choice checker, its right answer, the wrong answers, and words from the right option of the
+#: notebook's exercise text that a wrong answer's hint must not say.
+CHOICES = [
+    (checks.check_zeros_cause, "b", "acd", ["relu", "max(0"]),
+    (checks.check_smoothness_regularizer, "d", "abc", ["total variation"]),
+    (checks.check_tv_experiment, "b", "acd", ["both fall", "activation falls", "gives up activation"]),
+    (checks.check_why_logit, "c", "abd", ["rounds to", "exactly 0", "is 0 in float32", "exactly zero"]),
+    (checks.check_centre_bias, "b", "acd", ["cover the middle", "in the middle", "centre prior"]),
+    (checks.check_receptive_layer, "conv4", ["conv1", "conv2", "conv3", "conv5"], ["conv4", "38x38"]),
+]
+
+
+@pytest.mark.parametrize("checker, right, wrong_answers, giveaways", CHOICES, ids=[row[0].__name__ for row in CHOICES])
+def test_choice_hints_do_not_name_the_answer(capsys, checker, right, wrong_answers, giveaways):
+    assert_passes(capsys, checker, right)
+    naming_the_answer = [f"({right})", f"'{right}'", f'"{right}"', f"answer is {right}", f"option {right}",
+                         f"choose {right}", f"pick {right}"]
+    for wrong in wrong_answers:
+        printed = verdict(capsys, checker, wrong)
+        assert printed.startswith(checks.FAIL + " Hint:"), printed
+        for giveaway in naming_the_answer + giveaways:
+            assert giveaway not in printed.lower(), f"the hint for {wrong!r} says {giveaway!r}: {printed!r}"
+
+
+#: Each function checker, a wrong function that gets its last-resort hint, and pieces of the solution
+#: that hint must not spell out.
+FALLBACKS = [
+    (checks.check_zero_fraction, lambda maps: 0.123, ["== 0", "np.mean", "mean("]),
+    (checks.check_dead_channels, lambda maps: [0], ["np.all", "flatnonzero", "axis="]),
+    (checks.check_ascent_step, lambda image, gradient, rate: image,
+     ["clip(", "norm(", "gradient /", "/ norm", "learning_rate *"]),
+    (checks.check_total_variation, lambda image: image.std(), ["np.diff", "np.abs", "axis=0", "axis=1"]),
+    (checks.check_channel_weights, lambda gradients: gradients.max(axis=(1, 2)),
+     ["mean", "average", "axis=(1, 2)", "axes (1 and 2)", "height and width axes"]),
+    (checks.check_weighted_map, lambda features, alphas: 2 * np.einsum("nhwk,nk->nhw", features, alphas),
+     ["None, None", "sum over the last axis", "np.maximum", "einsum", "axis=-1"]),
+]
+
+
+@pytest.mark.parametrize("checker, wrong_function, solution_pieces", FALLBACKS,
+                         ids=[row[0].__name__ for row in FALLBACKS])
+def test_fallback_hints_do_not_spell_out_the_solution(capsys, checker, wrong_function, solution_pieces):
+    printed = verdict(capsys, checker, wrong_function)
+    assert printed.startswith(checks.FAIL + " Hint:"), printed
+    for piece in solution_pieces:
+        assert piece not in printed, f"the hint spells out {piece!r}: {printed!r}"

@@ -34,15 +34,38 @@ def multiple_choice(answer, choices, right, praise, hints):
 
 
 def as_shape(answer):
-    """A (height, width, channels) answer as ints; None, after the hint, when it is not one yet."""
+    """A (height, width, channels) answer as ints; None, after the hint, when it is not one yet.
+
+    Parameters
+    ----------
+    answer : sequence of numbers
+        The learner's shape. Whole numbers written as floats, like 98.0, are
+        accepted, as everywhere else in the checkers.
+
+    Returns
+    -------
+    tuple of int or None
+        None when the answer still holds None, is not a sequence of numbers, or
+        holds a size that is not a whole number; the hint has then been printed.
+    """
     if contains_none(answer):
         verdict(False, "replace each None with a number: (height, width, channels).")
         return None
     try:
-        return tuple(int(v) for v in answer)
-    except (TypeError, ValueError):
+        # A string is a sequence too, but of characters, never of sizes.
+        values = None if isinstance(answer, (str, bytes)) else tuple(answer)
+    except TypeError:
+        values = None
+    if values is None or not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                                 for v in values):
         verdict(False, f"answer with a tuple (height, width, channels); got {answer!r}.")
         return None
+    # int() would truncate 148.33 to 148 and pass a guess that was never a size.
+    if not all(np.isfinite(float(v)) and float(v).is_integer() for v in values):
+        verdict(False, f"sizes are whole numbers: a layer keeps only the windows that fit, so round each "
+                        f"division down (floor); got {answer!r}.")
+        return None
+    return tuple(int(v) for v in values)
 
 
 def contains_none(answer):

@@ -1,4 +1,9 @@
 """Checkers for Notebook 01 (convolution basics)."""
+import ast
+import inspect
+import re
+import textwrap
+
 import numpy as np
 
 from .. import conv
@@ -40,9 +45,74 @@ def check_window_sums(answer):
                     f"and add the four products.")
 
 
+#: Functions that do a convolution's work for the learner, matched against the whole last part of a
+#: called name (``conv.conv2d``, ``np.convolve``, ``signal.correlate2d``, ``keras.layers.Conv2D`` ...), so
+#: that ``my_conv2d`` itself, or ``checks.check_my_conv2d`` on a lambda's line, does not count.
+_LIBRARY_CONVOLUTION_CALLS = re.compile(
+    r"conv2d|(fft|oa)?convolve(1d|2d)?|correlate(1d|2d)?|sliding_window_view|as_strided", re.IGNORECASE)
+#: Modules whose every use in this exercise would replace the loops.
+_LIBRARY_CONVOLUTION_MODULES = ("keras", "tf.nn", "tensorflow.nn", "scipy.signal", "scipy.ndimage")
+
+
+def _dotted_name(node):
+    """``tf.nn.conv2d`` for the expression node of that name; '' for anything else (a call's result...)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        owner = _dotted_name(node.value)
+        return f"{owner}.{node.attr}" if owner else ""
+    return ""
+
+
+def _library_convolutions(function):
+    """The library convolutions a learner's function calls or imports, as written in its source.
+
+    Parameters
+    ----------
+    function : callable
+
+    Returns
+    -------
+    list of str
+        Sorted names; empty when there are none, and also when the source
+        cannot be read or parsed (a lambda inside a longer expression, a
+        function defined in a plain REPL or by ``exec``): the check is a
+        courtesy note, never a reason to fail.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return []
+    own_name = getattr(function, "__name__", "")
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            names = [_dotted_name(node.func)]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [f"{node.module or ''}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            last = name.rsplit(".", 1)[-1]
+            # A function called conv2d that calls itself is still the learner's own loop.
+            if not name or name == own_name:
+                continue
+            if _LIBRARY_CONVOLUTION_CALLS.fullmatch(last) or any(
+                    f".{module}." in f".{name}." for module in _LIBRARY_CONVOLUTION_MODULES):
+                found.add(name)
+    return sorted(found)
+
+
 @function_checker
 def check_my_conv2d(my_conv2d):
     """Exercise: a loop-based ``my_conv2d(image, kernel)`` for 2-D arrays, 'valid' padding.
+
+    The verdict is about the numbers. When the function's source calls a
+    library convolution (``conv.conv2d``, ``np.convolve``, ``scipy.signal``,
+    ``sliding_window_view``, Keras or ``tf.nn``), a note reminds the learner
+    that the exercise asks for loops.
 
     Parameters
     ----------
@@ -50,6 +120,13 @@ def check_my_conv2d(my_conv2d):
         ``my_conv2d(image, kernel)`` with image (H, W) and kernel (kh, kw),
         returning (H - kh + 1, W - kw + 1).
     """
+    library_calls = _library_convolutions(my_conv2d)
+    note = (f" Note: your function calls {', '.join(library_calls)}; the exercise asks you to write the loops "
+            f"yourself, to see what such a call does." if library_calls else "")
+
+    def report(passed, message):
+        verdict(passed, message + note)
+
     rng = np.random.default_rng(0)
     cases = [  # square first, then shapes where rows and columns differ
         (rng.integers(-3, 4, (5, 5)), rng.integers(-2, 3, (3, 3))),
@@ -60,28 +137,29 @@ def check_my_conv2d(my_conv2d):
         expected = conv.conv2d(image, kernel)
         result, error = call(my_conv2d, image.copy(), kernel.copy())
         if error:
-            verdict(False, f"on a {image.shape} image with a {kernel.shape} kernel, {error}.")
+            report(False, f"on a {image.shape} image with a {kernel.shape} kernel, {error}.")
             return
         result = as_number_array(result, "Your function's result")
         if result is None:
             return
         if result.shape != expected.shape:
-            verdict(False, f"for a {image.shape} image and a {kernel.shape} kernel your output has shape "
-                            f"{result.shape}. A 'valid' output has H - kh + 1 rows and W - kw + 1 columns.")
+            report(False, f"for a {image.shape} image and a {kernel.shape} kernel your output has shape "
+                          f"{result.shape}. A 'valid' output has H - kh + 1 rows and W - kw + 1 columns.")
             return
         if np.allclose(result, conv.conv2d(image, np.flip(kernel))) and not np.allclose(result, expected):
-            verdict(False, "your function flips the kernel. Multiply each window by the kernel as it is.")
+            report(False, "your function flips the kernel. Multiply each window by the kernel as it is.")
             return
         if not np.allclose(result, expected):
             if number > 1:
-                verdict(False, f"it works on the square case but not on a {image.shape} image with a "
-                                f"{kernel.shape} kernel: check that each loop runs over its own axis, and that "
-                                f"windows use the kernel's height for rows and its width for columns.")
+                report(False, f"it works on the square case but not on a {image.shape} image with a "
+                              f"{kernel.shape} kernel: check that each loop runs over its own axis, and that "
+                              f"windows use the kernel's height for rows and its width for columns.")
             else:
-                verdict(False, "the shape is right but some values are not. For output (i, j), the window is "
-                                "image[i:i + kh, j:j + kw]; multiply it by the kernel and sum.")
+                report(False, "the shape is right but some values are not. For output (i, j), the window is "
+                              "image[i:i + kh, j:j + kw]; multiply it by the kernel and sum.")
             return
-    verdict(True, "Your loop matches course_helpers.conv.conv2d on square and non-square kernels.")
+    report(True, "Your loop matches course_helpers.conv.conv2d on square and non-square kernels."
+           if not library_calls else "It matches course_helpers.conv.conv2d on square and non-square kernels.")
 
 
 def check_horizontal_edge_kernel(kernel):

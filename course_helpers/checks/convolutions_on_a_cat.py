@@ -8,7 +8,14 @@ __all__ = ["check_cat_output_shape", "mystery_map", "check_mystery_kernel", "che
 
 
 def check_cat_output_shape(answer):
-    """Exercise: the output shape of Conv2D(8, 7) then MaxPooling2D(3), both 'valid', on the 300x451 cat."""
+    """Exercise: the output shape of Conv2D(8, 7) then MaxPooling2D(3), both 'valid', on the 300x451 cat.
+
+    Parameters
+    ----------
+    answer : sequence of 3 whole numbers
+        (height, width, channels). A size that is not whole, like 148.33, gets
+        a hint to round down: pooling keeps only whole windows.
+    """
     shape = as_shape(answer)
     if shape is None:
         return
@@ -52,12 +59,25 @@ def mystery_map():
 
 
 def check_mystery_kernel(kernel):
-    """Exercise: find the 3x3 kernel that makes :func:`mystery_map`'s result."""
+    """Exercise: find the 3x3 kernel that makes :func:`mystery_map`'s result.
+
+    Parameters
+    ----------
+    kernel : array_like, shape (3, 3)
+        The learner's guess; the notebook starts it at ``np.zeros((3, 3))``,
+        which gets a reminder rather than a hint.
+    """
     k = as_number_array(kernel, "Your kernel")
     if k is None:
         return
     if k.shape != (3, 3):
         verdict(False, f"the mystery kernel is 3x3; yours has shape {k.shape}.")
+        return
+    if not np.any(k):
+        # The exercise starts from np.zeros((3, 3)): its weights add up to 0 like the answer's, and the
+        # hints below would read it as a near miss.
+        verdict(False, "you have not filled the kernel in yet: replace the zeros with your guess, then run "
+                        "the cell again.")
         return
     gray, target = mystery_map()
     result = conv.conv2d(gray, k, padding="same")

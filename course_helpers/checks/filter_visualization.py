@@ -37,7 +37,8 @@ def check_ascent_step(ascent_step):
     elif np.allclose(result, image + 2.0 * gradient / (np.linalg.norm(gradient) + 1e-8), atol=1e-6):
         verdict(False, "keep the pixels in [0, 1] with np.clip after the step.")
     else:
-        verdict(False, "new image = clip(image + learning_rate * gradient / norm(gradient), 0, 1).")
+        verdict(False, "compare your step with section 2's: the image moves along the gradient by a step whose "
+                        "length is learning_rate whatever the gradient's size, and its pixels stay in [0, 1].")
 
 
 @function_checker
@@ -63,8 +64,9 @@ def check_total_variation(total_variation):
         elif abs(value - (np.diff(image, axis=0).mean() + np.diff(image, axis=1).mean())) < 1e-9:
             verdict(False, "take the absolute value of each difference, or ups and downs cancel out.")
         else:
-            verdict(False, "np.diff(image, axis=0) gives the vertical differences; take their absolute mean, "
-                            "and the same along axis=1.")
+            verdict(False, "try an image you can work out by hand: np.arange(6.0).reshape(2, 3, 1) differs by 3 "
+                            "between vertical neighbours and by 1 between horizontal ones, so its total "
+                            "variation is 4.")
         return
     verdict(True, "Flat images score 0, noisy ones score high: that is what the penalty discourages.")
 

@@ -22,7 +22,7 @@ def check_channel_weights(channel_weights):
         return
     if result.shape == (2, 4, 5) and np.allclose(result, gradients.mean(axis=-1)):
         verdict(False, "that averages over the channels, the seed articles' mistake: it leaves one number per "
-                        "position. Grad-CAM averages over the positions and keeps one weight per channel.")
+                        "position, where Grad-CAM needs one weight per channel. Which axes should go instead?")
     elif result.shape != expected.shape:
         verdict(False, f"return one weight per image and channel, shape {expected.shape}; got {result.shape}.")
     elif np.allclose(result, expected):
@@ -31,7 +31,9 @@ def check_channel_weights(channel_weights):
         verdict(False, "a sum instead of a mean. The map's shape would survive normalization, but the weights "
                         "are defined as the spatial mean.")
     else:
-        verdict(False, "take the mean over the height and width axes (1 and 2).")
+        verdict(False, "each weight says how much the score cares about one channel, taken over the whole map "
+                        "(section 2's formula for alpha). Which axes of (images, height, width, channels) must go, "
+                        "and which summary does the formula use?")
 
 
 @function_checker
@@ -57,7 +59,9 @@ def check_weighted_map(weighted_map):
     elif np.allclose(result, np.maximum(features.sum(axis=-1), 0)) or np.allclose(result, features.sum(axis=-1)):
         verdict(False, "each channel must be multiplied by its own weight before the sum.")
     else:
-        verdict(False, "multiply features by alphas[:, None, None, :], sum over the last axis, then ReLU.")
+        verdict(False, "work out one position of one image by hand with section 2's formula for the map L, and "
+                        "compare it with your result; then check that each alpha meets its own channel when you "
+                        "multiply arrays of shapes (N, h, w, K) and (N, K).")
 
 
 def check_why_logit(answer):
@@ -66,8 +70,8 @@ def check_why_logit(answer):
         answer, {"a", "b", "c", "d"}, "c",
         "The probability's gradient is p(1 - p) times the logit's: the same factor everywhere, which scaling each "
         "map cancels, until it rounds to 0. A softmax's gradient also mixes in the other classes.",
-        {"a": "almost. Scaling each map cancels a factor that is the same everywhere; but what if that factor "
-              "is exactly 0 in float32?",
+        {"a": "almost. Scaling each map cancels a factor that is the same everywhere, whatever its size. Is "
+              "there a value of that factor that no scaling can undo? And is a softmax's gradient one factor too?",
          "b": "the gradient does shrink, but by one factor for the whole map. What does scaling each map to "
               "[0, 1] do to a factor that is the same everywhere?",
          "d": "the factor p(1 - p) depends on how sure the model is, not on whether it is right. When could it "

@@ -53,7 +53,8 @@ def check_zero_fraction(zero_fraction):
         elif abs(value - (1 - expected)) < 1e-9:
             verdict(False, "that is the fraction of non-zero entries.")
         else:
-            verdict(False, "compare the array with 0 (maps == 0) and take the mean of the result.")
+            verdict(False, "a fraction is a count over a total: how many entries are exactly 0, out of how many "
+                            "entries in all? Try your function on np.array([0., 1., 0., 2.]), which should give 0.5.")
         return
     verdict(True, "np.mean(maps == 0) does it in one line: True counts as 1.")
 

@@ -7,7 +7,7 @@ from .. import conv
 from .answers import as_int, call, function_checker, multiple_choice, verdict
 
 __all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation", "check_build_model", "check_fully_read_size",
-           "EXAMPLE_CONFUSION"]
+           "EXAMPLE_CONFUSION", "ACCURACY_TOLERANCE"]
 
 
 def _classifier_side(img_size):
@@ -57,8 +57,20 @@ def check_dense_params(answer):
 EXAMPLE_CONFUSION = np.array([[120, 8], [5, 123]])
 
 
+#: How far an accuracy may be from the exact 243 / 256 = 0.94921875. Three decimals (0.949) pass; the
+#: accuracies notebook 4 prints for its own model (0.945, 0.953 and the like) are 0.003 or more away.
+ACCURACY_TOLERANCE = 1e-3
+
+
 def check_accuracy_from_confusion(answer):
-    """Exercise: the accuracy of :data:`EXAMPLE_CONFUSION`, as a fraction."""
+    """Exercise: the accuracy of :data:`EXAMPLE_CONFUSION`, as a fraction.
+
+    Parameters
+    ----------
+    answer : float
+        A fraction between 0 and 1, within :data:`ACCURACY_TOLERANCE` of the
+        exact value.
+    """
     if answer is None:
         verdict(False, "replace None with your answer, then run the cell again.")
         return
@@ -67,14 +79,22 @@ def check_accuracy_from_confusion(answer):
         return
     matrix = EXAMPLE_CONFUSION
     accuracy = np.trace(matrix) / matrix.sum()
-    if abs(answer - accuracy) < 5e-3:
+
+    def near(value, tolerance=ACCURACY_TOLERANCE):
+        return abs(answer - value) <= tolerance
+
+    if near(accuracy):
         verdict(True, "Correct predictions (the diagonal) over all predictions.")
-    elif abs(answer - 100 * accuracy) < 0.5:
+    elif near(100 * accuracy, 100 * ACCURACY_TOLERANCE):
         verdict(False, "right number, but as a percentage: give a fraction between 0 and 1.")
-    elif abs(answer - matrix[1, 1] / matrix[:, 1].sum()) < 5e-3 or abs(answer - matrix[1, 1] / matrix[1].sum()) < 5e-3:
+    elif near(matrix[1, 1] / matrix[:, 1].sum()) or near(matrix[1, 1] / matrix[1].sum()):
         verdict(False, "that looks at one class only. Accuracy counts both diagonal cells over everything.")
-    elif abs(answer - np.trace(matrix) / matrix[0].sum()) < 5e-3 or answer > 1:
+    elif near(np.trace(matrix) / matrix[0].sum()) or answer > 1:
         verdict(False, "divide by the total number of images, the sum of all four cells.")
+    elif near(accuracy, 10 * ACCURACY_TOLERANCE):
+        # Most likely an accuracy copied from this notebook's own training run, which lies this close.
+        verdict(False, "near, but not this matrix's accuracy: the accuracies printed while training belong to "
+                        "your model, not to this one. Work it out from the four cells, to three decimals.")
     else:
         verdict(False, "add the diagonal cells (right answers) and divide by the sum of all cells.")
 
