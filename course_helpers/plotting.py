@@ -160,8 +160,18 @@ def _limits(array, symmetric, robust):
     return low, high
 
 
+def _per_image(limit, count, name):
+    """One colour-scale limit per image, from None, one number, or a sequence of them."""
+    if limit is None or np.isscalar(limit):
+        return [limit] * count
+    limits = list(limit)
+    if len(limits) != count:
+        raise ValueError(f"got {count} images but {len(limits)} values for {name} (use None for automatic).")
+    return limits
+
+
 def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False, symmetric=False,
-                colorbar=False, size=2.8, suptitle=None, robust=False, outlines=None):
+                colorbar=False, size=2.8, suptitle=None, robust=False, outlines=None, vmin=None, vmax=None):
     """Show several 2-D arrays (or RGB images) side by side.
 
     Parameters
@@ -183,8 +193,9 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         negative values keep their own range.
     colorbar : bool, optional
         Add a colour bar to each 2-D image.
-    size : float, optional
-        Size of each panel in inches. Default 2.8.
+    size : float or (float, float), optional
+        Size of each panel in inches: one number for a square panel, or
+        ``(width, height)``. Default 2.8.
     robust : bool, optional
         Scale colours to the 1st-99th percentiles instead of the full range, so
         a few extreme pixels (often at the border) do not wash out the rest.
@@ -193,25 +204,33 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         example the stand-in's figure masks.
     suptitle : str, optional
         A title over the whole figure.
+    vmin, vmax : float or sequence of float, optional
+        Fixed colour-scale limits for 2-D images, instead of the ones chosen
+        above: one number for every image, or one per image (None keeps that
+        image's automatic limit). Values outside are drawn in the end colours.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     arrays, titles, cmaps = _panels(images, titles, cmap, "images")
+    lows, highs = (_per_image(limit, len(arrays), name) for limit, name in ((vmin, "vmin"), (vmax, "vmax")))
+    width, height = (size, size) if np.isscalar(size) else size
     ncols = ncols or min(len(arrays), 6)
     nrows = -(-len(arrays) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows + (0.4 if suptitle else 0)),
                              squeeze=False, constrained_layout=True)
     gray = [a for a in arrays if a.ndim == 2]
     shared = None
     if shared_scale and gray:
         shared = _limits(np.concatenate([a.ravel() for a in gray]), symmetric, robust)
-    for ax, array, title, colormap in zip(axes.flat, arrays, titles, cmaps):
+    for ax, array, title, colormap, fixed_low, fixed_high in zip(axes.flat, arrays, titles, cmaps, lows, highs):
         if array.ndim == 3:
             ax.imshow(np.clip(array, 0, 1))
         elif array.ndim == 2:
             low, high = shared if shared else _limits(array, symmetric, robust)
+            low = low if fixed_low is None else float(fixed_low)
+            high = high if fixed_high is None else float(fixed_high)
             shown = ax.imshow(array, cmap=matplotlib.colormaps[colormap], vmin=low, vmax=high)
             if colorbar:
                 fig.colorbar(shown, ax=ax, shrink=0.8)
@@ -306,11 +325,13 @@ def describe_layer(layer):
     return f"{layer.name} ({type(layer).__name__})" + (f": {details}" if details else "")
 
 
-def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6):
+def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6,
+                      shared_scale=True):
     """The output channels of a layer side by side, after the input image.
 
-    All channels share one colour scale, shown by one colour bar, so their
-    brightness can be compared.
+    By default all channels share one colour scale, shown by one colour bar, so
+    their brightness can be compared. With ``shared_scale=False`` each channel
+    gets its own scale and colour bar, so a weak channel is visible too.
 
     Parameters
     ----------
@@ -329,6 +350,8 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         Colormap of the maps. Default ``"gray"``.
     size : float, optional
         Height of each panel in inches.
+    shared_scale : bool, optional
+        One colour scale for all channels (default), or one per channel.
 
     Returns
     -------
@@ -346,7 +369,8 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
     shown = min(maps.shape[2], max_channels)
     panels = shown + (image is not None)
     aspect = maps.shape[1] / maps.shape[0]
-    fig, axes = plt.subplots(1, panels, figsize=(size * aspect * panels + 0.8, size + 0.7), squeeze=False,
+    bars = 0.8 if shared_scale else 0.7 * shown  # room for the colour bar(s)
+    fig, axes = plt.subplots(1, panels, figsize=(size * aspect * panels + bars, size + 0.7), squeeze=False,
                              constrained_layout=True)
     axes = list(axes[0])
     if image is not None:
@@ -358,11 +382,16 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         ax.set_yticks([])
     low, high = float(maps[:, :, :shown].min()), float(maps[:, :, :shown].max())
     for channel, ax in enumerate(axes):
+        if not shared_scale:
+            low, high = float(maps[:, :, channel].min()), float(maps[:, :, channel].max())
         drawn = ax.imshow(maps[:, :, channel], cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
+        if not shared_scale:
+            fig.colorbar(drawn, ax=ax, shrink=0.8, pad=0.02)
         ax.set_title(f"channel {channel}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(drawn, ax=axes, shrink=0.8, pad=0.02)
+    if shared_scale:
+        fig.colorbar(drawn, ax=axes, shrink=0.8, pad=0.02)
     heading = title or (describe_layer(layer) if layer is not None else "feature maps")
     more = f" (first {shown} of {maps.shape[2]} channels)" if shown < maps.shape[2] else ""
     fig.suptitle(f"{heading}\noutput {maps.shape[0]}x{maps.shape[1]}x{maps.shape[2]}{more}", fontsize=10)
@@ -414,7 +443,7 @@ def plot_kernel_result(image, kernel, title=None):
     return finish(fig)
 
 
-def plot_conv_step(image, kernel, row, col):
+def plot_conv_step(image, kernel, row, col, image_cmap="gray"):
     """One step of a convolution: the window, the products, and their sum.
 
     Panels: the input with the window at (``row``, ``col``); the kernel; the
@@ -424,9 +453,13 @@ def plot_conv_step(image, kernel, row, col):
     Parameters
     ----------
     image : array_like, shape (H, W)
+        Drawn like a picture: with the default ``"gray"``, the lowest value is
+        black and the highest white.
     kernel : array_like, shape (kh, kw)
     row, col : int
         Top-left corner of the window, a valid output position.
+    image_cmap : str, optional
+        Colormap of the input panel. Default ``"gray"``.
 
     Returns
     -------
@@ -451,7 +484,7 @@ def plot_conv_step(image, kernel, row, col):
 
     fig, axes = plt.subplots(1, 4, figsize=(12, 3.4), gridspec_kw={"width_ratios": [image.shape[1], kw, kw, out.shape[1]]},
                              constrained_layout=True)
-    show_matrix(axes[0], image, "input", highlight=(row, col, kh, kw))
+    show_matrix(axes[0], image, "input", cmap=image_cmap, highlight=(row, col, kh, kw))
     show_matrix(axes[1], kernel, "kernel", cmap="RdBu_r", vmin=-np.abs(kernel).max(), vmax=np.abs(kernel).max())
     limit = np.abs(products).max() or 1
     show_matrix(axes[2], products, f"window x kernel\nsum = {_format_number(products.sum())}", cmap="RdBu_r",
@@ -465,7 +498,10 @@ def plot_multichannel_conv(image, kernel, bias=0.0):
     """How one filter turns C input channels into one output channel.
 
     Row c shows input channel c, kernel slice c, and their 2-D cross-correlation.
-    The last panel is their sum plus the bias: the filter's output.
+    The last panel is their sum plus the bias: the filter's output. Each column
+    has one colour scale for all channels (the inputs, the kernel slices, the
+    per-channel results), so equal numbers get equal colours down a column. The
+    inputs are drawn like pictures: higher values are lighter.
 
     Parameters
     ----------
@@ -490,11 +526,14 @@ def plot_multichannel_conv(image, kernel, bias=0.0):
     fig = plt.figure(figsize=(11, 2.6 * channels), constrained_layout=True)
     grid = fig.add_gridspec(channels, 4)
     limit = np.abs(kernel).max() or 1
+    results = np.stack(per_channel)
     for c in range(channels):
-        show_matrix(fig.add_subplot(grid[c, 0]), image[:, :, c], f"input channel {c}")
+        show_matrix(fig.add_subplot(grid[c, 0]), image[:, :, c], f"input channel {c}", cmap="gray",
+                    vmin=image.min(), vmax=image.max())
         show_matrix(fig.add_subplot(grid[c, 1]), kernel[:, :, c], f"kernel slice {c}", cmap="RdBu_r",
                     vmin=-limit, vmax=limit)
-        show_matrix(fig.add_subplot(grid[c, 2]), per_channel[c], f"channel {c} result", cmap="Purples")
+        show_matrix(fig.add_subplot(grid[c, 2]), per_channel[c], f"channel {c} result", cmap="Purples",
+                    vmin=results.min(), vmax=results.max())
     show_matrix(fig.add_subplot(grid[:, 3]), total,
                 f"sum of the {channels} results\n+ bias {_format_number(bias)} = output", cmap="Greens")
     return finish(fig)

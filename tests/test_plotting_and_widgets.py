@@ -82,6 +82,41 @@ def test_symmetric_scale_centres_signed_maps_on_zero_and_leaves_others_alone():
     assert fig.axes[1].images[0].get_clim() == (0.0, 1.0)
 
 
+def test_show_images_takes_fixed_limits_per_image_and_a_panel_width_and_height():
+    arrays = [np.array([[-1.0, 3.0]]), np.array([[0.0, 0.5]]), np.zeros((3, 3, 3))]
+    fig = plotting.show_images(arrays, vmin=[0, None, None], vmax=[1, None, None], size=(4, 2))
+    assert fig.axes[0].images[0].get_clim() == (0.0, 1.0), "fixed limits: values outside are clipped"
+    assert fig.axes[1].images[0].get_clim() == (0.0, 0.5), "None keeps the automatic limits"
+    assert tuple(fig.get_size_inches()) == (12.0, 2.0)
+    both = plotting.show_images(arrays[:2], vmin=0, vmax=1)
+    assert {ax.images[0].get_clim() for ax in both.axes} == {(0.0, 1.0)}
+    with pytest.raises(ValueError, match="2 images but 3 values for vmin"):
+        plotting.show_images(arrays[:2], vmin=[0, 0, 0])
+
+
+def test_conv_step_draws_the_input_bright_for_high_values():
+    fig = plotting.plot_conv_step(EDGE_IMAGE, EDGE_KERNEL, 1, 2)
+    drawn = fig.axes[0].images[0]
+    assert drawn.get_cmap().name == "gray" and drawn.get_clim() == (0.0, 9.0), "0 is black, 9 is white"
+
+
+def test_multichannel_figure_uses_one_scale_per_column():
+    rng = np.random.default_rng(0)
+    fig = plotting.plot_multichannel_conv(rng.integers(0, 4, (4, 4, 3)), rng.integers(-1, 2, (3, 3, 3)), bias=1)
+    for column in range(3):
+        clims = {fig.axes[3 * c + column].images[0].get_clim() for c in range(3)}
+        assert len(clims) == 1, f"column {column} shares one colour scale"
+    assert fig.axes[0].images[0].get_cmap().name == "gray", "inputs are drawn like pictures"
+
+
+def test_feature_maps_can_give_each_channel_its_own_scale():
+    maps = np.stack([np.linspace(0, 0.01, 16).reshape(4, 4), np.linspace(-5, 5, 16).reshape(4, 4)], axis=-1)
+    fig = plotting.show_feature_maps(maps, shared_scale=False, title="own scales")
+    assert len(fig.axes) == 2 + 2  # two channels, a colour bar each
+    assert fig.axes[0].images[0].get_clim() == (0.0, 0.01)
+    assert fig.axes[1].images[0].get_clim() == (-5.0, 5.0)
+
+
 def test_receptive_field_figure_labels_every_layer():
     fig = plotting.plot_receptive_fields(["conv1", "pool1"], [3, 4], 32)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
