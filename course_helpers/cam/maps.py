@@ -65,7 +65,7 @@ def _class_scores(logits, head, class_index, count):
     return tf.gather(logits, tf.constant(chosen), axis=1, batch_dims=1), chosen
 
 
-_CHUNK = 32  # images per forward/backward pass: keeps a notebook's memory flat for any batch size
+_CHUNK = 16  # images per forward/backward pass: keeps a notebook's memory flat for any batch size
 
 
 def _class_indices(class_index, count):
