@@ -310,10 +310,10 @@ def test_unsafe_augmentation(capsys):
 
 
 def test_fully_read_size(capsys):
-    assert_passes(capsys, checks.check_fully_read_size, 158)
-    assert_hints(capsys, checks.check_fully_read_size, 150, "24 pixels", secret=158)
-    assert_hints(capsys, checks.check_fully_read_size, 160, "last 2 row(s) unread", secret=158)
-    assert_hints(capsys, checks.check_fully_read_size, 190, "smaller size", secret=158)
+    assert_passes(capsys, checks.check_fully_read_size, 222)
+    assert_hints(capsys, checks.check_fully_read_size, 158, "above 200", secret=222)
+    assert_hints(capsys, checks.check_fully_read_size, 224, "last 2 row(s) unread", secret=222)
+    assert_hints(capsys, checks.check_fully_read_size, 254, "smaller size", secret=222)
     assert_hints(capsys, checks.check_fully_read_size, 158.5, "whole number")
     assert_hints(capsys, checks.check_fully_read_size, None, "replace None")
 

@@ -169,16 +169,16 @@ def _rows_read(img_size):
 
 
 def check_fully_read_size(answer):
-    """Exercise: the smallest input size above 150 px whose every pixel the network reads."""
+    """Exercise: the smallest input size above 200 px whose every pixel the network reads."""
     value = as_int(answer, "The input size")
     if value is None:
         return
-    if value <= 150:
-        verdict(False, "look above 150: at 150 px the bottom and right 24 pixels are never read.")
-    elif value < 94 or _rows_read(value) != value:
+    if value <= 200:
+        verdict(False, "look above 200 px: the exercise asks for a size larger than notebook 2's example.")
+    elif _rows_read(value) != value:
         verdict(False, f"at {value} px the network leaves the last {value - _rows_read(value)} row(s) unread. Try the "
                        f"sizes one by one with pixels_read.")
-    elif value != min(size for size in range(151, 400) if _rows_read(size) == size):
-        verdict(False, f"{value} px is read completely, but a smaller size above 150 is too.")
+    elif value != min(size for size in range(201, 400) if _rows_read(size) == size):
+        verdict(False, f"{value} px is read completely, but a smaller size above 200 is too.")
     else:
         verdict(True, "every 3x3 convolution leaves an even side, so no pooling drops a row.")
