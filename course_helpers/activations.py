@@ -2,7 +2,8 @@
 
 :func:`feature_extractor` builds a model that returns the outputs of chosen
 layers; :func:`plot_feature_maps` draws them, one row per layer;
-:func:`sparsity` measures how many activations are exactly zero.
+:func:`sparsity` measures how many activations are exactly zero;
+:func:`top_patches` finds the image patches that excite a channel most.
 """
 import matplotlib
 import matplotlib.pyplot as plt
@@ -20,6 +21,8 @@ __all__ = [
     "plot_by_depth",
     "plot_sparsity",
     "plot_channel",
+    "top_patches",
+    "PADDING_VALUE",
 ]
 
 
@@ -242,3 +245,129 @@ def plot_channel(maps, layer, channel, image=None):
         ax.set_xticks([])
         ax.set_yticks([])
     return finish(fig)
+
+
+#: What the crops of :func:`top_patches` hold beyond the image's border: 0, what a 'same'-padded conv layer sees there.
+PADDING_VALUE = 0.0
+_CHUNK = 16  # images per forward pass in top_patches: memory stays flat for any number of images
+
+
+def _channel_list(channels, count, layer_name):
+    """``channels`` (one int or a sequence of ints) as a list of ints from 0 to count - 1, or a clear error."""
+    import numbers
+
+    channels = [channels] if np.ndim(channels) == 0 else list(channels)
+    if not channels:
+        raise ValueError("channels is empty: name at least one channel.")
+    for channel in channels:
+        if isinstance(channel, (bool, np.bool_)) or not isinstance(channel, numbers.Integral):
+            raise TypeError(f"channels must be an int or a list of ints; got {channel!r} ({type(channel).__name__}).")
+        if not 0 <= channel < count:
+            raise ValueError(f"{layer_name} has channels 0 to {count - 1}; got {channel}.")
+    return [int(channel) for channel in channels]
+
+
+def _crop(image, top, left, side):
+    """The (side, side) square of ``image`` at (top, left); what lies outside the image is PADDING_VALUE."""
+    crop = np.full((side, side, image.shape[2]), PADDING_VALUE, dtype=np.float32)
+    first_row, first_column = max(top, 0), max(left, 0)
+    last_row, last_column = min(top + side, image.shape[0]), min(left + side, image.shape[1])
+    if last_row > first_row and last_column > first_column:
+        crop[first_row - top:last_row - top, first_column - left:last_column - left] = \
+            image[first_row:last_row, first_column:last_column]
+    return crop
+
+
+def top_patches(model, layer_name, images, channels, k=9, return_locations=False):
+    """The image patches that excite each channel of a layer most: each one unit's receptive field.
+
+    Every unit of every image is a candidate: for each channel, the ``k``
+    units with the highest activation (the layer's output, after its
+    activation function) over all images and positions are found, and the
+    part of their image that each of them sees is cut out. Equal activations
+    are ranked by image, then row, then column.
+
+    Parameters
+    ----------
+    model : keras.Model
+        As in :func:`feature_extractor`. Not modified.
+    layer_name : str
+        A conv or pooling layer (its output must be feature maps), whose
+        units' positions :func:`course_helpers.anatomy.unit_centres` can follow
+        from the input (conv, pooling and element-wise layers on the way). The
+        layers' kernels are taken as square, as the course's are.
+    images : array_like, shape (N, H, W, C)
+        The images to search, as the model takes them. The layer sees 16 at a
+        time, so memory does not grow with N.
+    channels : int or sequence of int
+        The channels to explain, each from 0 to the layer's channels - 1.
+    k : int, optional
+        Patches per channel, from 1 to the number of units (N x rows x columns).
+        Default 9.
+    return_locations : bool, optional
+        Also return the activations and where the units are. Default False.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (len(channels), k, h, w, C)
+        Best first. ``h = w`` is the receptive field's side
+        (:func:`course_helpers.anatomy.receptive_field`; 78 px for conv5 of the
+        course's classifier). Where a unit's field reaches beyond the image
+        (layers with 'same' padding), the crop holds :data:`PADDING_VALUE` (0.0),
+        for every crop alike.
+    activations : numpy.ndarray of float32, shape (len(channels), k)
+        Only with ``return_locations``: each patch's activation.
+    locations : numpy.ndarray of int, shape (len(channels), k, 3)
+        Only with ``return_locations``: (image, row, column) of each patch's unit in the layer's output.
+
+    Raises
+    ------
+    ValueError
+        For an unknown layer (the message lists the valid names), a layer
+        without feature maps or whose units cannot be located, a channel out
+        of range, an empty ``channels``, or ``k`` out of range.
+    TypeError
+        If a channel or ``k`` is not an int.
+    """
+    from .arguments import check_int
+    from .cam.maps import check_images
+
+    anatomy.check_layer_names(model, [layer_name])
+    array = check_images(model, images)
+    extractor = feature_extractor(model, [layer_name])
+    feature_shape = tuple(extractor.outputs[0].shape)
+    if len(feature_shape) != 4:
+        raise ValueError(f"{layer_name!r} gives outputs of shape {feature_shape}, not feature maps; "
+                         f"choose a conv or pooling layer, e.g. one of {anatomy.list_layers(model)}.")
+    _, rows, columns, count = feature_shape
+    channels = _channel_list(channels, count, layer_name)
+    k = check_int(k, "k", 1, len(array) * rows * columns)
+    centres = anatomy.unit_centres(model, layer_name)
+    if centres is None:
+        raise ValueError(f"the units of {layer_name!r} cannot be located in the input: a layer on the way changes "
+                         f"the geometry in a way the course does not follow (resizing, padding, merging); "
+                         f"choose an earlier layer.")
+    side, _ = anatomy.receptive_field(model, layer_name)
+
+    best_values = np.full((len(channels), 0), -np.inf, dtype=np.float32)
+    best_places = np.zeros((len(channels), 0), dtype=np.int64)  # flat: image * rows * columns + row * columns + column
+    for start in range(0, len(array), _CHUNK):  # bounded memory: the layer's maps of 16 images at a time
+        maps = np.asarray(extractor(array[start:start + _CHUNK], training=False)[layer_name])
+        chunk_values = maps[..., channels].reshape(-1, len(channels)).T  # (channels, units of these images)
+        chunk_places = np.broadcast_to(start * rows * columns + np.arange(chunk_values.shape[1]), chunk_values.shape)
+        values = np.concatenate([best_values, chunk_values], axis=1)
+        places = np.concatenate([best_places, chunk_places], axis=1)
+        order = np.lexsort((places, -values), axis=1)[:, :k]  # highest first, then earliest
+        best_values = np.take_along_axis(values, order, axis=1)
+        best_places = np.take_along_axis(places, order, axis=1)
+
+    image_index, unit = np.divmod(best_places, rows * columns)
+    row, column = np.divmod(unit, columns)
+    (row_offset, row_step), (column_offset, column_step) = centres
+    tops = np.rint(row_offset + row_step * row - (side - 1) / 2).astype(int)  # the field's first row
+    lefts = np.rint(column_offset + column_step * column - (side - 1) / 2).astype(int)
+    patches = np.stack([np.stack([_crop(array[image_index[c, rank]], tops[c, rank], lefts[c, rank], side)
+                                  for rank in range(k)]) for c in range(len(channels))])
+    if return_locations:
+        return patches, best_values.astype(np.float32), np.stack([image_index, row, column], axis=-1)
+    return patches

@@ -12,6 +12,7 @@ the model is built:
   before its sigmoid or softmax, from the layer's own weights;
 * :func:`default_layer`, :func:`split_at`: the conv layer to explain, and the
   model split there through its own graph;
+* :func:`chain_layers`: the layers of a model that is one chain, to apply one by one;
 * :func:`centres_of`, :func:`unit_centres`, :func:`receptive_field`: where a
   layer's units sit in the input image, and how much of it each one sees.
 
@@ -34,6 +35,7 @@ __all__ = [
     "body_model",
     "default_layer",
     "leaf_index",
+    "chain_layers",
     "Split",
     "split_at",
     "centres_of",
@@ -339,6 +341,32 @@ def _is_chain_model(model):
             return False
         previous = layer
     return True
+
+
+def chain_layers(model):
+    """Every layer of a model that is one chain of layers, in order, nested models flattened.
+
+    In a chain each layer takes exactly the previous one's output (the
+    course's classifier, VGG16 used as a base model), so applying the layers
+    one by one to a batch computes the model's output, and adds nothing to its graph.
+
+    Returns
+    -------
+    list of keras.layers.Layer
+        As :func:`all_layers`.
+
+    Raises
+    ------
+    ValueError
+        If the model has several inputs or outputs, or branches anywhere
+        (a residual connection, for example).
+    """
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError("only a model with one input and one output can be applied layer by layer.")
+    if not _is_chain_model(model):
+        raise ValueError("the model branches (a residual connection, for example), so it cannot be applied "
+                         "layer by layer; this needs a chain of layers, such as the course's classifier or VGG16.")
+    return all_layers(model)
 
 
 class Split(NamedTuple):

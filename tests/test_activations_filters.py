@@ -174,3 +174,106 @@ def test_plot_kernels_needs_an_rgb_layer():
     assert len(fig.axes) == 2 * 4
     with pytest.raises(ValueError, match="4 input channels"):
         filters.plot_kernels(model.get_layer("c2"))
+
+
+# ----------------------------------------------------------------------------
+# top_patches
+# ----------------------------------------------------------------------------
+def square_detector():
+    """Channel 0 of "detect" is the mean of a 3x3x3 window (ReLU): a bright 3x3 square excites it most;
+    channel 1 is minus that, silent on positive pictures."""
+    model = keras.Sequential([
+        keras.Input(shape=(20, 20, 3)),
+        keras.layers.Conv2D(2, 3, activation="relu", name="detect"),
+        keras.layers.MaxPooling2D(2, name="pool"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+    kernel = np.zeros((3, 3, 3, 2), np.float32)
+    kernel[..., 0], kernel[..., 1] = 1 / 27, -1 / 27
+    model.get_layer("detect").set_weights([kernel, np.zeros(2, np.float32)])
+    return model
+
+
+def pictures_with_a_square():
+    """Five dim noisy pictures; picture 3 has a bright 3x3 square at rows 10-12, columns 6-8."""
+    pictures = 0.1 * np.random.default_rng(1).random((5, 20, 20, 3)).astype("float32")
+    pictures[3, 10:13, 6:9] = 1.0
+    return pictures
+
+
+def test_top_patches_finds_the_bright_square_first():
+    model, pictures = square_detector(), pictures_with_a_square()
+    patches, values, places = activations.top_patches(model, "detect", pictures, [0, 1], k=3, return_locations=True)
+    assert patches.shape == (2, 3, 3, 3, 3) and patches.dtype == np.float32  # 3x3: one detect unit's field
+    assert tuple(places[0, 0]) == (3, 10, 6) and values[0, 0] == pytest.approx(1.0)
+    np.testing.assert_array_equal(patches[0, 0], pictures[3, 10:13, 6:9])
+    assert np.all(np.diff(values[0]) <= 0) and values[0, 1] < values[0, 0]
+    assert all(image == 3 for image, _, _ in places[0])  # the runners-up overlap the square too
+    # channel 1 is silent everywhere: equal activations are ranked by image, row, column
+    assert places[1].tolist() == [[0, 0, 0], [0, 0, 1], [0, 0, 2]] and np.all(values[1] == 0)
+    np.testing.assert_array_equal(patches[1, 2], pictures[0, 0:3, 2:5])
+    pooled = activations.top_patches(model, "pool", pictures, 0, k=1)
+    assert pooled.shape == (1, 1, 4, 4, 3)  # pool unit (5, 3) sees rows 10-13, columns 6-9
+    np.testing.assert_array_equal(pooled[0, 0], pictures[3, 10:14, 6:10])
+
+
+def test_top_patches_are_the_best_units_over_all_images_with_their_fields_by_hand():
+    model = small_cnn(seed=4)
+    pictures = np.random.default_rng(4).random((20, 40, 40, 3)).astype("float32")  # 16 + 4: two passes
+    patches, values, places = activations.top_patches(model, "c2", pictures, [3, 1], k=5, return_locations=True)
+    assert patches.shape == (2, 5, 8, 8, 3)  # c1 3x3, p1 2x2, c2 3x3: 8 pixels, 2 apart
+    maps = activations.feature_extractor(model, ["c2"]).predict(pictures, verbose=0)["c2"]
+    for row, channel in enumerate([3, 1]):
+        flat = maps[..., channel].ravel()
+        best = np.argsort(-flat, kind="stable")[:5]
+        np.testing.assert_allclose(values[row], flat[best], rtol=1e-6)
+        np.testing.assert_array_equal(places[row], np.stack(np.unravel_index(best, maps.shape[:3]), axis=-1))
+        for rank, (image, i, j) in enumerate(places[row]):  # unit (i, j) of c2 sees rows 2i..2i+7
+            np.testing.assert_array_equal(patches[row, rank], pictures[image, 2 * i:2 * i + 8, 2 * j:2 * j + 8])
+
+
+def test_top_patches_pad_beyond_the_border_with_zeros():
+    model = keras.Sequential([keras.Input(shape=(12, 12, 3)),
+                              keras.layers.Conv2D(1, 5, padding="same", use_bias=False, name="same"),
+                              keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")])
+    kernel = np.zeros((5, 5, 3, 1), np.float32)
+    kernel[2, 2] = 1 / 3  # each unit repeats its centre pixel
+    model.get_layer("same").set_weights([kernel])
+    pictures = np.full((2, 12, 12, 3), 0.2, np.float32)
+    pictures[1, 0, 0], pictures[0, 11, 11] = 1.0, 0.9
+    patches, values, places = activations.top_patches(model, "same", pictures, 0, k=2, return_locations=True)
+    assert places[0].tolist() == [[1, 0, 0], [0, 11, 11]]
+    np.testing.assert_allclose(values[0], [1.0, 0.9], rtol=1e-6)
+    top_left, bottom_right = patches[0]
+    assert activations.PADDING_VALUE == 0.0
+    assert np.all(top_left[:2] == 0) and np.all(top_left[:, :2] == 0)  # rows and columns -2 and -1
+    np.testing.assert_array_equal(top_left[2:, 2:], pictures[1, :3, :3])
+    assert np.all(bottom_right[3:] == 0) and np.all(bottom_right[:, 3:] == 0)  # rows and columns 12 and 13
+    np.testing.assert_array_equal(bottom_right[:3, :3], pictures[0, 9:, 9:])
+
+
+@pytest.mark.parametrize(
+    "arguments, error, words",
+    [
+        (("conv9", [0]), ValueError, "no layer named 'conv9'"),
+        (("flat", [0]), ValueError, "not feature maps"),
+        (("detect", [2]), ValueError, "detect has channels 0 to 1; got 2"),
+        (("detect", []), ValueError, "channels is empty"),
+        (("detect", ["0"]), TypeError, "an int or a list of ints"),
+        (("detect", 1.0), TypeError, "an int or a list of ints"),
+        (("detect", [0], 0), ValueError, "k must be an int from 1 to 1620"),
+        (("detect", [0], 1621), ValueError, "k must be an int from 1 to 1620"),
+        (("detect", [0], 2.5), TypeError, "k must be an int"),
+    ],
+)
+def test_top_patches_clear_errors(arguments, error, words):
+    layer_name, channels, *k = arguments
+    with pytest.raises(error) as info:
+        activations.top_patches(square_detector(), layer_name, pictures_with_a_square(), channels, *k)
+    assert words in str(info.value)
+
+
+def test_top_patches_wants_a_batch():
+    with pytest.raises(ValueError, match="must be a batch"):
+        activations.top_patches(square_detector(), "detect", pictures_with_a_square()[0], 0)

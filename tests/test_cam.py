@@ -1,5 +1,7 @@
 """course_helpers.cam: Grad-CAM proven against an independent implementation and a closed form,
 plus the other maps and the measurements, on small models built here."""
+import functools
+
 import numpy as np
 import pytest
 import keras
@@ -537,3 +539,354 @@ def test_randomization_refuses_a_weight_without_an_initializer():
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="out")(x))
     with pytest.raises(ValueError, match="cannot re-initialize scale's weight 'factor'"):
         cam.randomization_test(model, np.zeros((1, 8, 8, 3), "float32"), layer_name="conv")
+
+
+# ----------------------------------------------------------------------------
+# integrated gradients
+# ----------------------------------------------------------------------------
+def class_score(model, batch, class_index):
+    """The score the maps explain, computed here from the model's own layers: the pre-sigmoid logit
+    (+ for class 1, - for class 0), or the chosen pre-softmax logit."""
+    body, end = anatomy.body_model(model)
+    logits = np.asarray(end.logits(body(np.asarray(batch, np.float32), training=False)))
+    if end.activation == "sigmoid":
+        return logits[:, 0] * (1 if class_index == 1 else -1)
+    return logits[:, class_index]
+
+
+def batch_norm_model():
+    """Conv, batch normalization with non-trivial running statistics, ReLU, pooling, GAP, sigmoid."""
+    keras.utils.set_random_seed(7)
+    model = keras.Sequential([
+        keras.Input(shape=(24, 24, 3)),
+        keras.layers.Conv2D(6, 3, name="c1"),
+        keras.layers.BatchNormalization(name="bn"),
+        keras.layers.Activation("relu", name="relu"),
+        keras.layers.MaxPooling2D(name="p1"),
+        keras.layers.Conv2D(6, 3, activation="relu", name="c2"),
+        keras.layers.GlobalAveragePooling2D(name="gap"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+    rng = np.random.default_rng(7)
+    norm = model.get_layer("bn")
+    norm.set_weights([rng.uniform(0.5, 2, 6), rng.normal(0, 0.5, 6), rng.normal(0, 0.3, 6), rng.uniform(0.2, 3, 6)])
+    return model
+
+
+@functools.lru_cache(maxsize=1)  # trained once for the tests that use it; the maps never change a model
+def briefly_trained_sigmoid():
+    """sigmoid_sequential after five epochs on 'is the picture brighter than 0.35 on average?' (about 98 %)."""
+    model = sigmoid_sequential(seed=8)
+    rng = np.random.default_rng(8)
+    pictures = (rng.random((64, 32, 32, 3)) * rng.uniform(0.4, 1.0, (64, 1, 1, 1))).astype("float32")
+    labels = (pictures.mean(axis=(1, 2, 3)) > 0.35).astype("float32")
+    model.compile(optimizer=keras.optimizers.Adam(0.003), loss="binary_crossentropy")
+    model.fit(pictures, labels, epochs=5, batch_size=16, verbose=0)
+    return model
+
+
+def course_classifier():
+    from course_helpers import models
+
+    keras.utils.set_random_seed(9)
+    return models.build_classifier(models.MIN_IMG_SIZE)  # untrained, at its smallest size: quick
+
+
+def completeness_errors(model, pictures, class_index, baseline=None):
+    """|sum of attributions - (score(x) - score(baseline))| / |score(x) - score(baseline)|, per image."""
+    attributions = cam.integrated_gradients(model, pictures, class_index=class_index, baseline=baseline)
+    start = np.broadcast_to(np.float32(0) if baseline is None else np.asarray(baseline, np.float32), pictures.shape)
+    change = class_score(model, pictures, class_index) - class_score(model, start, class_index)
+    assert np.all(np.abs(change) > 1e-3), "the test needs scores that change along the path"
+    return np.abs(attributions.sum(axis=(1, 2, 3)) - change) / np.abs(change)
+
+
+@pytest.mark.parametrize("build, size, class_index", [
+    (sigmoid_sequential, 32, 1),
+    (briefly_trained_sigmoid, 32, 0),
+    (course_classifier, 94, 1),
+    (functional_logits_model, 32, 2),  # three linear outputs: softmax logits
+    (residual_model, 20, 1),  # softmax after global average pooling, a residual connection before
+    (batch_norm_model, 24, 0),
+])
+def test_integrated_gradients_are_complete_within_3_percent(build, size, class_index):
+    pictures = np.random.default_rng(size).random((2, size, size, 3)).astype("float32")
+    errors = completeness_errors(build(), pictures, class_index)
+    assert np.all(errors < 0.03), errors
+
+
+def test_integrated_gradients_of_the_two_sigmoid_classes_are_opposite():
+    model = briefly_trained_sigmoid()
+    human = cam.integrated_gradients(model, IMAGES, class_index=1, steps=16)
+    horse = cam.integrated_gradients(model, IMAGES, class_index=0, steps=16)
+    np.testing.assert_allclose(horse, -human, atol=1e-6)
+    assert np.all(np.sign(horse.sum(axis=(1, 2, 3))) == -np.sign(human.sum(axis=(1, 2, 3))))
+    predicted = cam.maps.predicted_classes(model, IMAGES)
+    default = cam.integrated_gradients(model, IMAGES, steps=16)
+    for i, label in enumerate(predicted):
+        np.testing.assert_allclose(default[i], (human if label == 1 else horse)[i], atol=1e-6)
+
+
+def quadratic_model():
+    """score = (a . x + b) * (c . x + d): its gradient is linear along any straight path."""
+    keras.utils.set_random_seed(10)
+    inputs = keras.Input(shape=(6, 6, 3))
+    flat = keras.layers.Flatten()(inputs)
+    first, second = keras.layers.Dense(1, name="first")(flat), keras.layers.Dense(1, name="second")(flat)
+    model = keras.Model(inputs, keras.layers.Multiply()([first, second]))
+    rng = np.random.default_rng(10)
+    model.get_layer("first").set_weights([rng.normal(0, 0.3, (108, 1)), np.array([0.5])])
+    model.get_layer("second").set_weights([rng.normal(0, 0.3, (108, 1)), np.array([-0.2])])
+    return model
+
+
+@pytest.mark.parametrize("steps", [1, 3, 64])
+def test_the_trapezoid_rule_is_exact_for_a_quadratic_score(steps):
+    """With end points weighted 1/2, any number of steps integrates a linear gradient exactly; the closed form
+    is each pixel's change times the gradient at the path's midpoint."""
+    model = quadratic_model()
+    pictures = np.random.default_rng(1).random((3, 6, 6, 3)).astype("float32")
+    baseline = np.random.default_rng(2).random((6, 6, 3)).astype("float32")
+    (a, b), (c, d) = model.get_layer("first").get_weights(), model.get_layer("second").get_weights()
+    a, c = a[:, 0].reshape(6, 6, 3), c[:, 0].reshape(6, 6, 3)
+    middle = (pictures + baseline) / 2
+    first, second = np.sum(middle * a, axis=(1, 2, 3)) + b, np.sum(middle * c, axis=(1, 2, 3)) + d
+    expected = (pictures - baseline) * (a * second[:, None, None, None] + c * first[:, None, None, None])
+    attributions = cam.integrated_gradients(model, pictures, class_index=1, baseline=baseline, steps=steps)
+    np.testing.assert_allclose(attributions, expected, atol=1e-5)
+
+
+def test_integrated_gradients_of_a_linear_model_are_change_times_weight():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input(shape=(8, 8, 3)), keras.layers.Flatten(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    weights = model.layers[-1].get_weights()[0][:, 0].reshape(8, 8, 3)
+    pictures = RNG.random((2, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(cam.integrated_gradients(model, pictures, class_index=1, baseline=0.5, steps=2),
+                               (pictures - 0.5) * weights, atol=1e-6)
+
+
+def test_integrated_gradients_shape_dtype_batches_and_baselines():
+    model = sigmoid_sequential()
+    pictures = RNG.random((3, 32, 32, 3)).astype("float64")
+    together = cam.integrated_gradients(model, pictures, class_index=1, steps=10)  # 33 points: chunks span images
+    assert together.shape == (3, 32, 32, 3) and together.dtype == np.float32
+    one_by_one = np.concatenate([cam.integrated_gradients(model, picture[None], class_index=1, steps=10)
+                                 for picture in pictures])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+    # every kind of baseline: a number, a colour, an image, one image per picture
+    per_picture = (0.25 * pictures * RNG.random((3, 1, 1, 1))).astype("float32")  # darker copies
+    for baseline in (0.5, [0.2, 0.4, 0.6], per_picture[0], per_picture):
+        errors = completeness_errors(model, pictures.astype("float32"), 1, baseline)
+        assert np.all(errors < 0.03), (np.shape(baseline), errors)
+    np.testing.assert_allclose(cam.integrated_gradients(model, pictures, class_index=1, baseline=0.0, steps=10),
+                               together, atol=1e-7)
+
+
+@pytest.mark.parametrize("arguments, error, words", [
+    ({"baseline": np.zeros((32, 32))}, ValueError, "broadcast to one image (32, 32, 3) or to the batch (3, 32, 32, 3)"),
+    ({"baseline": np.zeros((2, 32, 32, 3))}, ValueError, "got shape (2, 32, 32, 3)"),
+    ({"baseline": "grey"}, TypeError, "not a string"),
+    ({"baseline": [0.0, np.nan, 0.0]}, ValueError, "NaN"),
+    ({"baseline": object()}, TypeError, "number or an array of pixels"),
+    ({"steps": 0}, ValueError, "steps must be at least 1"),
+    ({"steps": 8.0}, TypeError, "steps must be an int"),
+    ({"class_index": 2}, ValueError, "0 (horse) or 1 (human)"),
+])
+def test_integrated_gradients_clear_errors(arguments, error, words):
+    with pytest.raises(error) as info:
+        cam.integrated_gradients(sigmoid_sequential(), IMAGES, **arguments)
+    assert words in str(info.value)
+
+
+# ----------------------------------------------------------------------------
+# occlusion
+# ----------------------------------------------------------------------------
+def region_model(size=16, top=4, left=6, side=4):
+    """logit = the mean of the input over one square region (rows top.., columns left.., all channels)."""
+    model = keras.Sequential([
+        keras.Input(shape=(size, size, 3)),
+        keras.layers.Cropping2D(((top, size - top - side), (left, size - left - side)), name="region"),
+        keras.layers.GlobalAveragePooling2D(name="gap"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+    model.get_layer("out").set_weights([np.full((3, 1), 1 / 3, np.float32), np.zeros(1, np.float32)])
+    return model
+
+
+def occlusion_by_hand(score, image, patch, row_starts, column_starts, fill):
+    """The mean score drop over the patches covering each pixel, one occluded image at a time."""
+    total, covered = np.zeros(image.shape[:2]), np.zeros(image.shape[:2])
+    for row in row_starts:
+        for column in column_starts:
+            hidden = image.copy()
+            hidden[row:row + patch, column:column + patch] = fill
+            total[row:row + patch, column:column + patch] += score(image) - score(hidden)
+            covered[row:row + patch, column:column + patch] += 1
+    return total / covered
+
+
+def test_occlusion_finds_the_only_region_that_matters():
+    model = region_model()
+    pictures = 0.5 + 0.5 * np.random.default_rng(3).random((2, 16, 16, 3)).astype("float32")
+    maps = cam.occlusion(model, pictures, class_index=1, patch=3, stride=2)
+    assert maps.shape == (2, 16, 16) and maps.dtype == np.float32
+    for picture, heat in zip(pictures, maps):
+        # patches at 0, 2, ..., 12 and the last one flush with the edge, 13
+        expected = occlusion_by_hand(lambda x: x[4:8, 6:10].mean(), picture, 3, [0, 2, 4, 6, 8, 10, 12, 13],
+                                     [0, 2, 4, 6, 8, 10, 12, 13], 0.0)
+        np.testing.assert_allclose(heat, expected, atol=1e-5)
+        assert np.all(heat[4:8, 6:10] > 0.02)  # hiding the region lowers the score
+        outside = np.ones((16, 16), bool)
+        outside[2:10, 4:12] = False  # no patch that hides these pixels reaches the region
+        np.testing.assert_allclose(heat[outside], 0, atol=1e-6)
+        assert np.unravel_index(heat.argmax(), heat.shape)[0] in range(4, 8)
+    horse = cam.occlusion(model, pictures, class_index=0, patch=3, stride=2)
+    np.testing.assert_allclose(horse, -maps, atol=1e-6)  # class 0 explains -logit
+
+
+def test_occlusion_defaults_cover_every_pixel_and_fill_with_the_mean():
+    model = region_model(size=20, top=9, left=9, side=2)
+    picture = np.random.default_rng(4).random((1, 20, 20, 3)).astype("float32")
+    default = cam.occlusion(model, picture, class_index=1)  # patch round(20 / 8) = 3, stride 1
+    np.testing.assert_allclose(default, cam.occlusion(model, picture, class_index=1, patch=3, stride=1, fill=0.0))
+    assert np.all(np.isfinite(default)) and default[0, 9:11, 9:11].min() > 0
+    odd = cam.occlusion(model, picture, class_index=1, patch=4, stride=3)
+    starts = [0, 3, 6, 9, 12, 15, 16]  # the last one flush with the edge: pixel 19 is hidden too
+    np.testing.assert_allclose(odd[0], occlusion_by_hand(lambda x: x[9:11, 9:11].mean(), picture[0], 4, starts, starts,
+                                                         0.0), atol=1e-5)
+    flat = np.ones((1, 20, 20, 3), np.float32) * np.array([0.2, 0.5, 0.9], np.float32)
+    np.testing.assert_allclose(cam.occlusion(model, flat, fill="mean"), 0, atol=1e-6)  # hiding with itself
+    assert cam.occlusion(model, flat, class_index=1, fill=0.0)[0, 9, 9] > 0.1
+
+
+def test_occlusion_of_a_batch_equals_one_image_at_a_time():
+    model = sigmoid_sequential()
+    together = cam.occlusion(model, IMAGES, patch=8, stride=6)  # 5 x 5 positions: chunks span images
+    one_by_one = np.concatenate([cam.occlusion(model, image[None], patch=8, stride=6) for image in IMAGES])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+
+
+@pytest.mark.parametrize("arguments, error, words", [
+    ({"patch": 0}, ValueError, "patch must be an int from 1 to 32"),
+    ({"patch": 33}, ValueError, "patch must be an int from 1 to 32"),
+    ({"patch": 4.0}, TypeError, "patch must be an int"),
+    ({"patch": 4, "stride": 5}, ValueError, "stride must be at most patch (4)"),
+    ({"stride": 0}, ValueError, "stride must be at least 1"),
+    ({"fill": "grey"}, ValueError, "a number or 'mean'"),
+    ({"fill": [0, 0, 0]}, TypeError, "fill must be a number or 'mean'"),
+    ({"fill": True}, TypeError, "fill must be a number or 'mean'"),
+    ({"class_index": [0, 1]}, ValueError, "one per image"),
+])
+def test_occlusion_clear_errors(arguments, error, words):
+    with pytest.raises(error) as info:
+        cam.occlusion(sigmoid_sequential(), IMAGES, **arguments)
+    assert words in str(info.value)
+
+
+# ----------------------------------------------------------------------------
+# guided backprop
+# ----------------------------------------------------------------------------
+def test_guided_backprop_leaves_the_model_as_it_was():
+    model = sigmoid_sequential()
+    weights, config = [w.copy() for w in model.get_weights()], model.get_config()
+    calls = {layer.name: len(layer._inbound_nodes) for layer in model.layers}
+    output = model.predict(IMAGES, verbose=0)
+    cam.guided_backprop(model, IMAGES)
+    assert model.get_config() == config
+    assert [getattr(layer, "activation", None) for layer in model.layers] == \
+        [keras.activations.relu, None, keras.activations.relu, None, keras.activations.sigmoid]
+    assert {layer.name: len(layer._inbound_nodes) for layer in model.layers} == calls
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_array_equal(model.predict(IMAGES, verbose=0), output)
+    np.testing.assert_allclose(cam.saliency(model, IMAGES), cam.saliency(sigmoid_sequential(), IMAGES))
+
+
+def test_guided_backprop_without_relus_is_saliency():
+    keras.utils.set_random_seed(11)
+    model = keras.Sequential([
+        keras.Input(shape=(32, 32, 3)),
+        keras.layers.Conv2D(6, 3, activation="tanh"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(6, 3),
+        keras.layers.LeakyReLU(negative_slope=0.2),  # not a plain ReLU: not gated
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+    np.testing.assert_allclose(cam.guided_backprop(model, IMAGES, class_index=[0, 1, 2]),
+                               cam.saliency(model, IMAGES, class_index=[0, 1, 2]), atol=1e-6)
+
+
+def tiny_relu_model():
+    """3x3x1 input -> Conv2D(2 filters, 2x2, ReLU inside the layer) -> Flatten -> Dense(3) -> ReLU() -> Dense(1, sigmoid)."""
+    model = keras.Sequential([
+        keras.Input(shape=(3, 3, 1)),
+        keras.layers.Conv2D(2, 2, activation="relu", name="conv"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(3, name="hidden"),
+        keras.layers.ReLU(name="relu"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ])
+    rng = np.random.default_rng(12)
+    model.get_layer("conv").set_weights([rng.normal(0, 1, (2, 2, 1, 2)), np.array([0.1, -0.1])])
+    model.get_layer("hidden").set_weights([rng.normal(0, 1, (8, 3)), np.array([0.2, 0.0, -0.1])])
+    model.get_layer("out").set_weights([np.array([[1.5], [-2.0], [0.7]]), np.array([0.0])])
+    return model
+
+
+def guided_gradient_by_hand(model, image, sign):
+    """The guided gradient of sign * logit for one (3, 3, 1) image, with NumPy loops."""
+    kernel, conv_bias = model.get_layer("conv").get_weights()
+    hidden_weights, hidden_bias = model.get_layer("hidden").get_weights()
+    out_weights = model.get_layer("out").get_weights()[0][:, 0] * sign
+    conv_in = np.zeros((2, 2, 2))
+    for i in range(2):
+        for j in range(2):
+            conv_in[i, j] = np.einsum("abc,abcf->f", image[i:i + 2, j:j + 2], kernel) + conv_bias
+    conv_out = np.maximum(conv_in, 0)
+    hidden_in = conv_out.reshape(-1) @ hidden_weights + hidden_bias
+
+    def guided_relu(forward_input, gradient):
+        return gradient * (forward_input > 0) * (gradient > 0)
+
+    gradient = guided_relu(hidden_in, out_weights)  # through ReLU(), then Dense(3)
+    gradient = guided_relu(conv_in, (hidden_weights @ gradient).reshape(2, 2, 2))  # the ReLU inside the conv
+    to_input = np.zeros((3, 3, 1))
+    for i in range(2):
+        for j in range(2):
+            to_input[i:i + 2, j:j + 2] += np.einsum("abcf,f->abc", kernel, gradient[i, j])
+    return to_input
+
+
+def test_guided_backprop_matches_a_guided_gradient_by_hand():
+    model = tiny_relu_model()
+    pictures = np.random.default_rng(13).normal(0, 1, (6, 3, 3, 1)).astype("float32")
+    for class_index, sign in [(1, 1), (0, -1)]:
+        expected = np.stack([np.abs(guided_gradient_by_hand(model, p, sign))[..., 0] for p in pictures])
+        low, high = expected.min(axis=(1, 2), keepdims=True), expected.max(axis=(1, 2), keepdims=True)
+        expected = (expected - low) / np.maximum(high - low, 1e-8)
+        ours = cam.guided_backprop(model, pictures, class_index=class_index)
+        np.testing.assert_allclose(ours, expected, atol=1e-5)
+    # Gating matters here: the plain gradient flows back through the negative output weight too.
+    assert not np.allclose(cam.guided_backprop(model, pictures, class_index=1),
+                           cam.saliency(model, pictures, class_index=1), atol=1e-3)
+
+
+def test_guided_backprop_shapes_nested_models_and_a_branching_model_refused():
+    model = sigmoid_sequential()
+    maps = cam.guided_backprop(model, IMAGES)
+    assert maps.shape == (3, 32, 32) and maps.dtype == np.float32 and maps.min() >= 0 and maps.max() == 1
+    assert not np.allclose(maps, cam.saliency(model, IMAGES), atol=1e-3)
+    np.testing.assert_allclose(maps, np.concatenate([cam.guided_backprop(model, image[None]) for image in IMAGES]),
+                               atol=1e-5)
+    keras.utils.set_random_seed(1)
+    base = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.Conv2D(4, 3, activation="relu")],
+                            name="base")
+    nested = keras.Sequential([keras.Input(shape=(32, 32, 3)), base, keras.layers.Flatten(),
+                               keras.layers.Dense(1, activation="sigmoid")])
+    flat = keras.Sequential([keras.Input(shape=(32, 32, 3)), base.layers[0], keras.layers.Flatten(),
+                             nested.layers[-1]])
+    np.testing.assert_allclose(cam.guided_backprop(nested, IMAGES), cam.guided_backprop(flat, IMAGES), atol=1e-6)
+    with pytest.raises(ValueError, match="the model branches"):
+        cam.guided_backprop(residual_model(), IMAGES[:, :20, :20])
