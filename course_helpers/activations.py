@@ -87,7 +87,9 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
     Each channel is scaled on its own, from 0 (black) to its own maximum
     (light), so weak and strong channels are equally visible and an exact 0,
     the ReLU's "no response", is always black. A channel that is all zeros for
-    this image ("silent") is drawn hatched and marked.
+    this image ("silent") is drawn hatched and marked. Each row's label gives
+    the layer's name, its output's shape and the channels shown (e.g.
+    "ch 0-7 of 64").
 
     Parameters
     ----------
@@ -127,7 +129,10 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
             label_ax.set_title("input", fontsize=8)
         label_ax.set_xticks([])
         label_ax.set_yticks([])
-        label_ax.set_ylabel(f"{name}\n{array.shape[0]}x{array.shape[1]}x{array.shape[2]}", fontsize=8,
+        listed = min(max_channels, array.shape[2])
+        channels = f"ch 0-{listed - 1}" if listed > 1 else "ch 0"
+        height, width, depth = array.shape
+        label_ax.set_ylabel(f"{name}\n{height}x{width}x{depth}\n{channels} of {depth}", fontsize=8,
                             rotation=0, ha="right", va="center")
         if not (row == 0 and image is not None):
             for spine in label_ax.spines.values():

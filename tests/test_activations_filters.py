@@ -84,7 +84,7 @@ def test_feature_map_grid_labels_each_row_with_its_own_layer_and_marks_silent_ch
     maps = {"first": first, "second": np.zeros((1, 3, 3, 2))}
     fig = activations.plot_feature_maps(maps, image=np.zeros((12, 12, 3)), max_channels=3)
     labels = [ax.get_ylabel() for ax in fig.axes[::4]]  # first column of each row
-    assert labels == ["first\n6x6x3", "second\n3x3x2"]
+    assert labels == ["first\n6x6x3\nch 0-2 of 3", "second\n3x3x2\nch 0-1 of 2"]  # which channels each row shows
     silent_marks = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert silent_marks == ["silent", "silent"]
     shown = fig.axes[1].images[0]
