@@ -110,7 +110,9 @@ def main(argv=None):
         text = ("# Training recipes across course seeds\n\n"
                 "Made by `bench/training_recipes.py` on the offline stand-in (1,000 training and 256 validation "
                 "images at 150 px), each run in a fresh process as a notebook runs it, on a 2-core CPU. "
-                "The range is that of the last four epochs' validation accuracy.\n\n"
+                "The range is that of the last four epochs' validation accuracy. A training time is the whole `fit` "
+                "(validation included) in wall-clock seconds; it grows when other work shares the CPU, so compare "
+                "times only within one quiet run.\n\n"
                 + header + "\n" + separator + "\n" + "\n".join(rows) + "\n\n" + "\n".join(summary) + "\n")
         from course_helpers.files import atomic_file
 
