@@ -207,6 +207,8 @@ def setup(seed=None, figure_format="png"):
     * seeds Python, NumPy and TensorFlow with ``keras.utils.set_random_seed``
       and turns on TensorFlow's op determinism, so a notebook gives the same
       numbers every run;
+    * turns off TensorFloat-32 on GPUs that have it, so matrix products keep
+      float32 precision and a notebook's checks against NumPy hold there too;
     * sets Matplotlib defaults (figure size, dpi at most 100, no top/right spines);
     * keeps TensorFlow's Python logger to errors (its retracing notices are
       noise when a notebook builds many small models), and hides Keras's
@@ -253,6 +255,9 @@ def setup(seed=None, figure_format="png"):
 
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow at once
     tf.config.experimental.enable_op_determinism()
+    # TF32 (on by default on recent NVIDIA GPUs) rounds matmul and conv inputs to 10 bits of mantissa:
+    # errors near 1e-3 where the notebooks compare Keras with NumPy to 1e-5. It changes nothing on a CPU.
+    tf.config.experimental.enable_tensor_float_32_execution(False)
     tf.get_logger().setLevel("ERROR")
     # Keras warns on every fit() with a tf.data pipeline that fit's default shuffle=True is
     # ignored; the course's pipelines shuffle themselves, so the warning is noise.

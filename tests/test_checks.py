@@ -265,18 +265,19 @@ def test_relu_pool_order(capsys):
 # notebook 04
 # ----------------------------------------------------------------------------
 def test_flatten_size(capsys):
-    assert_passes(capsys, checks.check_flatten_size, 7 * 7 * 64)
-    assert_hints(capsys, checks.check_flatten_size, 49, "64 filters", secret=3136)
-    assert_hints(capsys, checks.check_flatten_size, 256, "150 px model", secret=3136)
-    assert_hints(capsys, checks.check_flatten_size, 5184, "trims 2 pixels", secret=3136)
-    assert_hints(capsys, checks.check_flatten_size, 1000, "five blocks", secret=3136)
+    assert_passes(capsys, checks.check_flatten_size, 5 * 5 * 64)
+    assert_hints(capsys, checks.check_flatten_size, 25, "64 filters", secret=1600)
+    assert_hints(capsys, checks.check_flatten_size, 7 * 7 * 64, "another input", secret=1600)
+    assert_hints(capsys, checks.check_flatten_size, 256, "another input", secret=1600)
+    assert_hints(capsys, checks.check_flatten_size, 1000, "five blocks", secret=1600)
 
 
 def test_dense_params(capsys):
-    assert_passes(capsys, checks.check_dense_params, 256 * 512 + 512)
-    assert_hints(capsys, checks.check_dense_params, 256 * 512, "bias", secret=131584)
-    assert_hints(capsys, checks.check_dense_params, 256 + 512, "multiply", secret=131584)
-    assert_hints(capsys, checks.check_dense_params, 77, "Flatten length", secret=131584)
+    assert_passes(capsys, checks.check_dense_params, 1600 * 512 + 512)
+    assert_hints(capsys, checks.check_dense_params, 1600 * 512, "bias", secret=819712)
+    assert_hints(capsys, checks.check_dense_params, 1600 + 512, "multiply", secret=819712)
+    assert_hints(capsys, checks.check_dense_params, 256 * 512 + 512, "another input size", secret=819712)
+    assert_hints(capsys, checks.check_dense_params, 77, "Flatten length", secret=819712)
 
 
 def test_accuracy_from_confusion(capsys):

@@ -46,3 +46,8 @@ def test_acc_is_still_accepted_and_logged_as_acc():
 def test_a_functional_models_layers_start_with_its_input_layer():
     vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
     assert type(vgg.layers[0]).__name__ == "InputLayer" and vgg.layers[1].name == "block1_conv1"
+
+
+def test_a_sequential_models_layers_do_not_start_with_an_input_layer():
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, name="conv1")])
+    assert [layer.name for layer in model.layers] == ["conv1"]

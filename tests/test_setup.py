@@ -47,6 +47,7 @@ course_helpers.setup(7); again = draw()
 course_helpers.setup(8); other = draw()
 print("JSON", json.dumps({"returned": repr(result), "same": first == again, "different": first != other,
                           "determinism": tf_config.is_op_determinism_enabled(),
+                          "tf32": tf.config.experimental.tensor_float_32_execution_enabled(),
                           "dpi": [mpl.rcParams["figure.dpi"], mpl.rcParams["savefig.dpi"]]}))
 """
 
@@ -74,6 +75,10 @@ def test_setup_prints_one_line_that_is_stable_after_sanitizing(fresh_setup):
 def test_setup_seeds_python_numpy_and_tensorflow(fresh_setup):
     _, measured, _ = fresh_setup
     assert measured["same"] and measured["different"] and measured["determinism"]
+
+
+def test_setup_keeps_float32_precision_on_gpus_with_tf32(fresh_setup):
+    assert fresh_setup[1]["tf32"] is False
 
 
 def test_setup_sets_small_figures(fresh_setup):

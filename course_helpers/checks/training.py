@@ -17,19 +17,23 @@ def _classifier_side(img_size):
     return side
 
 
+#: The input size of exercises 1 and 2: not one of the sizes the notebook prints (150 and 300 px).
+EXERCISE_SIZE = 250
+
+
 def check_flatten_size(answer):
-    """Exercise: the length of the Flatten output when the classifier takes 300x300 images."""
+    """Exercise: the length of the Flatten output when the classifier takes 250x250 images."""
     value = as_int(answer, "The Flatten length")
     if value is None:
         return
-    side = _classifier_side(300)
+    side = _classifier_side(EXERCISE_SIZE)
     if value == side * side * 64:
-        verdict(True, "300 -> 298 -> 149 -> 147 -> 73 -> 71 -> 35 -> 33 -> 16 -> 14 -> 7: 7 x 7 x 64.")
+        verdict(True, "250 -> 248 -> 124 -> 122 -> 61 -> 59 -> 29 -> 27 -> 13 -> 11 -> 5: 5 x 5 x 64.")
     elif value == side * side:
         verdict(False, "that is one channel's worth. The last conv has 64 filters, and Flatten keeps them all.")
-    elif value == 2 * 2 * 64:
-        verdict(False, "that is the 150 px model. Redo the chain of sizes from 300.")
-    elif value in ((300 // 32) ** 2 * 64, (300 / 32) ** 2 * 64):
+    elif value in (_classifier_side(150) ** 2 * 64, _classifier_side(300) ** 2 * 64):
+        verdict(False, "that is the size for another input (150 or 300 px). Redo the chain of sizes from 250.")
+    elif value in ((EXERCISE_SIZE // 32) ** 2 * 64, (EXERCISE_SIZE / 32) ** 2 * 64):
         verdict(False, "each 3x3 'valid' conv also trims 2 pixels before its pool halves the size: go layer by layer.")
     else:
         verdict(False, "follow the side length through five blocks: conv 3x3 'valid' (n - 2), then pool 2 "
@@ -37,20 +41,22 @@ def check_flatten_size(answer):
 
 
 def check_dense_params(answer):
-    """Exercise: trainable parameters of Dense(512) after the 150 px model's Flatten."""
+    """Exercise: trainable parameters of Dense(512) after the 250 px model's Flatten."""
     value = as_int(answer, "The parameter count")
     if value is None:
         return
-    flat = _classifier_side(150) ** 2 * 64
+    flat = _classifier_side(EXERCISE_SIZE) ** 2 * 64
     if value == flat * 512 + 512:
         verdict(True, f"{flat} inputs x 512 units, plus 512 biases.")
     elif value == flat * 512:
         verdict(False, "the weights are right. Each of the 512 units also has a bias.")
     elif value == flat + 512 or value == flat * 512 + 1:
         verdict(False, "a dense layer connects every input to every unit: multiply, do not add.")
+    elif value in (_classifier_side(150) ** 2 * 64 * 512 + 512, _classifier_side(300) ** 2 * 64 * 512 + 512):
+        verdict(False, "that is the dense layer for another input size. Start from the Flatten length at 250 px.")
     else:
-        verdict(False, "first find the Flatten length at 150 px (side x side x 64); each of the 512 units "
-                        "has one weight per input plus a bias.")
+        verdict(False, "first find the Flatten length at 250 px (side x side x 64, exercise 1); each of the 512 "
+                        "units has one weight per input plus a bias.")
 
 
 #: The confusion matrix of the "accuracy from a confusion matrix" exercise (rows: true, columns: predicted).
