@@ -235,6 +235,11 @@ def test_mystery_kernel(capsys):
     assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["sobel_y"], "other direction")
     assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["gaussian_blur"], "add up to 0")
     assert_hints(capsys, checks.check_mystery_kernel, conv.KERNELS["laplacian"], "presets")
+    assert_hints(capsys, checks.check_mystery_kernel, 2 * secret, "wrong scale")
+    assert_hints(capsys, checks.check_mystery_kernel, secret / 4, "wrong scale")
+    assert_hints(capsys, checks.check_mystery_kernel, -3 * secret, "wrong sign")
+    prewitt = np.array([[-1, 0, 1]] * 3)  # the same vertical edges, other relative weights
+    assert_hints(capsys, checks.check_mystery_kernel, prewitt, "right pattern, nearly")
     gray, result = checks.mystery_map()
     assert gray.shape == result.shape == (75, 113)
 

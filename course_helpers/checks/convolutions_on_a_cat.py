@@ -83,6 +83,17 @@ def check_mystery_kernel(kernel):
     result = conv.conv2d(gray, k, padding="same")
     if np.allclose(result, target, atol=1e-4):
         verdict(True, "Positive where the cat gets brighter from left to right: Sobel x with its sign flipped.")
+    elif result.std() > 0 and abs(np.corrcoef(result.ravel(), target.ravel())[0, 1]) > 0.95:
+        # The right pattern with other numbers (a scaled kernel, Prewitt for Sobel), or its negative.
+        scale = float(result.ravel() @ target.ravel() / (result.ravel() @ result.ravel()))
+        if scale < 0:
+            verdict(False, "right edges, wrong sign: where your output is bright, the mystery output is dark.")
+        elif np.allclose(scale * result, target, atol=1e-4):
+            verdict(False, f"right pattern, wrong scale: the mystery result is yours times {scale:.3g}. "
+                            "Compare the numbers on the colour bars.")
+        else:
+            verdict(False, "right pattern, nearly: your result rises and falls with the mystery one, but its numbers "
+                            "differ. Check the scale on the colour bar and the weights' relative sizes.")
     elif np.allclose(result, -target, atol=1e-4):
         verdict(False, "right edges, wrong sign: where your output is bright, the mystery output is dark.")
     elif np.allclose(conv.conv2d(gray, k.T, padding="same"), target, atol=1e-4) or np.allclose(
