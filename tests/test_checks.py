@@ -118,7 +118,9 @@ def test_horizontal_edge_kernel(capsys):
     assert_hints(capsys, checks.check_horizontal_edge_kernel, [[1, 1, 1], [0, 0, 0], [-1, -1, -1]], "wrong sign")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, 0, 1]] * 3, "vertical edges")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, np.ones((3, 3)) / 9, "add up to 0")
-    assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((3, 3)), "gives 0")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((3, 3)), "not filled the kernel in")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, [[1, -1, 0], [-1, 1, 0], [0, 0, 0]], "gives 0")
+    assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, 0, 1]] * 3, "each column add up to 0")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((2, 2)), "3x3")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], "both signs")
 

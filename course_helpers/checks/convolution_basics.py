@@ -176,6 +176,10 @@ def check_horizontal_edge_kernel(kernel):
     if k.shape != (3, 3):
         verdict(False, f"the kernel should be 3x3; got shape {k.shape}.")
         return
+    if not k.any():
+        verdict(False, "you have not filled the kernel in yet: replace the zeros with your kernel, then run the "
+                        "cell again.")
+        return
     dark_above = np.zeros((8, 8))
     dark_above[4:] = 1.0
     dark_left = dark_above.T.copy()
@@ -187,8 +191,8 @@ def check_horizontal_edge_kernel(kernel):
         verdict(False, "on a flat grey image your kernel is not zero. Make its weights add up to 0.")
         return
     if vertical_strength > 0.1 * strength:
-        verdict(False, "it reacts to vertical edges. Make every weight within a row equal, so a "
-                        "left-to-right change cancels out.")
+        verdict(False, "it reacts to vertical edges. Make each column add up to 0, so a left-to-right "
+                        "change cancels out (the weights within a row may differ).")
         return
     if strength == 0:
         verdict(False, "your kernel gives 0 on a horizontal edge. It needs different weights in the top "
