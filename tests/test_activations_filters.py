@@ -4,7 +4,7 @@ import pytest
 import keras
 import tensorflow as tf
 
-from course_helpers import activations, filters
+from course_helpers import activations, anatomy, filters
 
 
 def small_cnn(seed=0):
@@ -150,6 +150,90 @@ def test_regularizers_do_what_they_say():
     grey, _ = filters.maximize(model, "c2", [0, 1, 2], steps=40, l2=20.0, progress=False)
     assert np.all(filters.total_variation(smooth).numpy() < filters.total_variation(plain).numpy())
     assert np.abs(grey - 0.5).mean() < np.abs(plain - 0.5).mean()
+
+
+def test_the_channel_objective_is_mean_activation_of_the_real_output():
+    model = small_cnn()
+    objective, canvas = filters._objective(model, "c2", [4, 0, 4], None)
+    assert canvas == (40, 40)
+    maps = activations.feature_extractor(model, ["c2"], image_shape=(40, 40, 3))(IMAGES[[0, 1, 0]])["c2"]
+    expected = filters.mean_activation(maps, [4, 0, 4]).numpy()
+    np.testing.assert_array_equal(objective.report(IMAGES[[0, 1, 0]]).numpy(), expected)
+
+
+def test_the_climb_runs_on_the_window_its_units_see_and_gets_the_same_values():
+    model = small_cnn()
+    # c2 on 40 px: a 17x17 map; units 2 to 14 are read (border 2); unit i sees pixels 2i to 2i+7
+    assert filters._input_window(model, "c2", (40, 40), ((2, 14), (2, 14))) == (slice(4, 36), slice(4, 36))
+    assert filters._input_window(model, "c2", (40, 40), ((8, 8), (3, 5))) == (slice(16, 24), slice(6, 18))
+    assert filters._input_window(model, "c1", (40, 40), ((0, 37), (0, 37))) is None  # the whole canvas
+    same = keras.Sequential([keras.Input(shape=(40, 40, 3)), keras.layers.Conv2D(2, 3, padding="same", name="s")])
+    assert filters._input_window(same, "s", (40, 40), ((5, 5), (5, 5))) is None  # its edges see zero padding
+    whole = activations.feature_extractor(model, ["c2"], image_shape=(40, 40, 3))
+    pre_relu = anatomy.pre_activation_model(model, "c2", (40, 40, 3))
+    for objective in filters.OBJECTIVES:
+        target, _ = filters._objective(model, "c2", [1, 5], None, objective)
+        row, column = filters.centre_unit((17, 17))
+        for read, maps in [(target.climb, pre_relu(IMAGES)["c2"]), (target.report, whole(IMAGES)["c2"])]:
+            maps = np.asarray(maps)
+            expected = (maps[[0, 1], 2:15, 2:15, [1, 5]].mean(axis=(1, 2)) if objective == "channel"
+                        else maps[[0, 1], row, column, [1, 5]])
+            np.testing.assert_allclose(read(IMAGES).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert np.any(np.asarray(pre_relu(IMAGES)["c2"]) < 0)  # the climb is before the ReLU
+
+
+@pytest.mark.parametrize("map_shape, centre", [((17, 17), (8, 8)), ((18, 18), (8, 8)), ((1, 1), (0, 0)),
+                                               ((4, 7), (1, 3)), ((2, 6), (0, 2))])
+def test_the_centre_unit_of_an_even_side_is_the_upper_left_of_the_middle_two(map_shape, centre):
+    assert filters.centre_unit(map_shape) == centre
+
+
+@pytest.mark.parametrize("canvas, field", [(42, range(16, 24)), (44, range(18, 26))])
+def test_the_neuron_objective_moves_only_the_pixels_its_unit_sees(canvas, field):
+    # c2's map is 18x18 on a 42-px canvas (centre unit 8, the upper of the middle two) and 19x19 on 44 px
+    # (centre 9); unit i sees input rows 2i to 2i+7 (c1 3x3, p1 2x2, c2 3x3).
+    model = small_cnn()
+    options = dict(image_size=canvas, objective="neuron", progress=False)
+    one, _ = filters.maximize(model, "c2", range(6), steps=1, **options)
+    images, final = filters.maximize(model, "c2", range(6), steps=25, **options)
+    seen = np.zeros((canvas, canvas), bool)
+    seen[field.start:field.stop, field.start:field.stop] = True
+    moved = np.any(images != one, axis=-1)  # (6, canvas, canvas): moved between step 1 and step 25
+    assert not np.any(moved[:, ~seen]), "a pixel outside the centre unit's receptive field moved"
+    assert np.all(images[:, ~seen] >= 0.4) and np.all(images[:, ~seen] < 0.6)  # still the grey start values
+    assert moved[:, seen].mean() > 0.5
+    assert np.all(final > 0)
+
+
+def test_on_a_linear_first_layer_the_channel_mean_goes_flat_and_a_neuron_shows_its_kernel():
+    # A conv layer's pre-ReLU channel mean is linear in the pixels: every pixel deep inside gets the same
+    # gradient (the sum of its channel's kernel weights), so the optimum is a flat colour. One unit's value
+    # is the kernel times its 3x3 patch, so its optimum is the kernel's pattern (its signs, pixels clipped).
+    for seed in range(3):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input(shape=(24, 24, 3)),
+                                  keras.layers.Conv2D(4, 3, activation="relu", name="c1")])
+        kernels = model.get_layer("c1").kernel.numpy()
+        flat, _ = filters.maximize(model, "c1", range(4), steps=40, image_size=24, progress=False)
+        neuron, _ = filters.maximize(model, "c1", range(4), steps=40, image_size=24, objective="neuron",
+                                     progress=False)
+        row, column = filters.centre_unit((22, 22))
+        for f in range(4):
+            inner = flat[f, 4:20, 4:20]  # pixels every unit of the inner map covers with all 9 kernel taps
+            assert inner.std(axis=(0, 1)).max() < 0.02, "the channel-mean optimum is one colour inside"
+            patch = neuron[f, row:row + 3, column:column + 3] - 0.5
+            kernel = kernels[..., f]
+            correlation = np.corrcoef(patch.ravel(), kernel.ravel())[0, 1]
+            assert correlation > 0.7, f"seed {seed}, filter {f}: the neuron's patch is not the kernel's pattern"
+            assert patch.std() > 0.3
+
+
+def test_bad_objectives_give_clear_errors():
+    model = small_cnn()
+    with pytest.raises(ValueError, match=r"objective must be one of \['channel', 'neuron'\]; got 'unit'"):
+        filters.maximize(model, "c2", [0], steps=1, objective="unit", progress=False)
+    with pytest.raises(ValueError, match="a class of the output layer is one number already"):
+        filters.maximize(model, "out", [1], steps=1, objective="neuron", progress=False)
 
 
 @pytest.mark.parametrize(
