@@ -222,7 +222,12 @@ def main(argv=None):
                 f"{STEPS} steps each, on the offline stand-in's trained model; {machine}). Times are wall "
                 f"seconds, each run from scratch, the runs of the three interleaved ({ROUNDS} rounds); the ratio "
                 f"uses the best runs. Activations are scored the same way for all: the filter's mean after the "
-                f"ReLU, a 2-position border left out.\n\n{table}\n\n- {vis_line}\n- {verdict}\n")
+                f"ReLU, a 2-position border left out.\n\n{table}\n\n- {vis_line}\n- {verdict}\n"
+                f"- tf-keras-vis is given what maximize computes (same start images, Adam at 0.05, no input "
+                f"modifiers or regularizers, the pre-ReLU value) but clips to [0, 1] only the image it returns, "
+                f"where maximize clips after every step. That is the whole gap in activation: maximize's own "
+                f"steps without the per-step clip end at tf-keras-vis's value (1.686, checked by hand on "
+                f"TensorFlow 2.21, Keras 3.15).\n")
         with atomic_file(RESULTS) as temporary:
             temporary.write_text(text, encoding="utf-8")
         print(f"written to {RESULTS.relative_to(ROOT)}")
