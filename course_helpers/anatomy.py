@@ -202,9 +202,13 @@ def pre_activation_model(model, layer_name, image_shape):
     names = [layer.name for layer in chain]
     check_layer_names(model, [layer_name])
     position = names.index(layer_name)
-    linear = {layer_name}
-    if getattr(chain[position], "activation", None) is None and position > 0:
-        linear.add(names[position - 1])
+    # Only layers with an activation function can be copied without it (a pooling layer has none).
+    if hasattr(chain[position], "activation"):
+        linear = {layer_name}
+    elif position > 0 and hasattr(chain[position - 1], "activation"):
+        linear = {names[position - 1]}
+    else:
+        linear = set()
     return submodel(model, [layer_name], image_shape, linear)
 
 

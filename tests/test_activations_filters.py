@@ -361,3 +361,23 @@ def test_top_patches_clear_errors(arguments, error, words):
 def test_top_patches_wants_a_batch():
     with pytest.raises(ValueError, match="must be a batch"):
         activations.top_patches(square_detector(), "detect", pictures_with_a_square()[0], 0)
+
+
+
+def test_maximize_climbs_a_pooling_layer():
+    """A pooling layer's pre-activation model drops the ReLU of the conv before it; maximize runs on it."""
+    import keras
+
+    from course_helpers import anatomy, filters
+
+    model = keras.Sequential([keras.Input((24, 24, 3)),
+                              keras.layers.Conv2D(4, 3, activation="relu", name="conv1"),
+                              keras.layers.MaxPooling2D(2, name="pool1")])
+    conv1 = model.get_layer("conv1")
+    images = np.random.default_rng(0).normal(size=(2, 24, 24, 3)).astype("float32")
+    before_relu = keras.ops.conv(images, conv1.kernel) + conv1.bias
+    expected = np.asarray(keras.layers.MaxPooling2D(2)(before_relu))
+    got = np.asarray(anatomy.pre_activation_model(model, "pool1", (24, 24, 3))(images)["pool1"])
+    assert np.allclose(got, expected, atol=1e-5) and (got < 0).any()  # no ReLU left before the pooling
+    pictures, final = filters.maximize(model, "pool1", [0, 1], steps=3, image_size=24, progress=False)
+    assert pictures.shape == (2, 24, 24, 3) and np.isfinite(final).all()
