@@ -729,7 +729,7 @@ def occlusion_by_hand(score, image, patch, row_starts, column_starts, fill):
 def test_occlusion_finds_the_only_region_that_matters():
     model = region_model()
     pictures = 0.5 + 0.5 * np.random.default_rng(3).random((2, 16, 16, 3)).astype("float32")
-    maps = cam.occlusion(model, pictures, class_index=1, patch=3, stride=2)
+    maps = cam.occlusion(model, pictures, class_index=1, patch=3, stride=2, fill=0.0)
     assert maps.shape == (2, 16, 16) and maps.dtype == np.float32
     for picture, heat in zip(pictures, maps):
         # patches at 0, 2, ..., 12 and the last one flush with the edge, 13
@@ -741,17 +741,18 @@ def test_occlusion_finds_the_only_region_that_matters():
         outside[2:10, 4:12] = False  # no patch that hides these pixels reaches the region
         np.testing.assert_allclose(heat[outside], 0, atol=1e-6)
         assert np.unravel_index(heat.argmax(), heat.shape)[0] in range(4, 8)
-    horse = cam.occlusion(model, pictures, class_index=0, patch=3, stride=2)
+    horse = cam.occlusion(model, pictures, class_index=0, patch=3, stride=2, fill=0.0)
     np.testing.assert_allclose(horse, -maps, atol=1e-6)  # class 0 explains -logit
 
 
 def test_occlusion_defaults_cover_every_pixel_and_fill_with_the_mean():
     model = region_model(size=20, top=9, left=9, side=2)
-    picture = np.random.default_rng(4).random((1, 20, 20, 3)).astype("float32")
+    picture = 0.5 * np.random.default_rng(4).random((1, 20, 20, 3)).astype("float32")
+    picture[:, 9:11, 9:11] = 1.0  # the region the model reads is brighter than the picture's mean
     default = cam.occlusion(model, picture, class_index=1)  # patch round(20 / 8) = 3, stride 1
-    np.testing.assert_allclose(default, cam.occlusion(model, picture, class_index=1, patch=3, stride=1, fill=0.0))
+    np.testing.assert_allclose(default, cam.occlusion(model, picture, class_index=1, patch=3, stride=1, fill="mean"))
     assert np.all(np.isfinite(default)) and default[0, 9:11, 9:11].min() > 0
-    odd = cam.occlusion(model, picture, class_index=1, patch=4, stride=3)
+    odd = cam.occlusion(model, picture, class_index=1, patch=4, stride=3, fill=0.0)
     starts = [0, 3, 6, 9, 12, 15, 16]  # the last one flush with the edge: pixel 19 is hidden too
     np.testing.assert_allclose(odd[0], occlusion_by_hand(lambda x: x[9:11, 9:11].mean(), picture[0], 4, starts, starts,
                                                          0.0), atol=1e-5)
