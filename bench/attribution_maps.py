@@ -67,7 +67,7 @@ def main(argv=None):
     batch = next(iter(data.load_dataset("validation", batch_size=max(COUNTS), shuffle=True, seed=1)))[0].numpy()
     size = batch.shape[1]
     methods = [
-        ("occlusion (patch 19, stride 9, mean fill)", lambda images: cam.occlusion(model, images, class_index=1), 1),
+        ("occlusion (patch 19, stride 9, mean fill)", lambda images: cam.occlusion(model, images, class_index=1, fill="mean"), 1),
         ("integrated_gradients (steps 64)",
          lambda images: cam.integrated_gradients(model, images, class_index=1, steps=64), 2),
         ("guided_backprop", lambda images: cam.guided_backprop(model, images, class_index=1), 3),

@@ -440,7 +440,7 @@ def _occlusion_starts(length, patch, stride):
     return sorted(set(range(0, length - patch + 1, stride)) | {length - patch})
 
 
-def occlusion(model, images, class_index=None, patch=None, stride=None, fill="mean"):
+def occlusion(model, images, class_index=None, patch=None, stride=None, fill=0.0):
     """Occlusion sensitivity (Zeiler and Fergus 2014): how much hiding each part of the image lowers the score.
 
     A square patch of ``fill`` slides over the image; for each position the
@@ -464,9 +464,10 @@ def occlusion(model, images, class_index=None, patch=None, stride=None, fill="me
         leave pixels that no patch hides). Default: ``patch // 2`` (at least 1),
         so that most pixels are hidden by four patches.
     fill : float or "mean", optional
-        What hides the patch: ``"mean"`` (default), each image's own mean
-        colour, or a number, e.g. 0.0 for black in images in [0, 1]. A black
-        square is itself a strong, unnatural feature: on notebook 7's stand-in
+        What hides the patch: a number (default 0.0, black for images in
+        [0, 1], the zero baseline other libraries use too), or ``"mean"``,
+        each image's own mean colour. For photos, prefer ``"mean"``: a black
+        square is itself a strong, unnatural feature. On notebook 7's stand-in
         pictures, black-filled maps found the figure less often than a random
         map, and mean-filled ones far more often.
 
