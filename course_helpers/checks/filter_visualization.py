@@ -86,7 +86,8 @@ def check_receptive_layer(answer):
         stack.append((2, 2))
     chosen = answer.strip().lower()
     if sizes[chosen] == 38:
-        verdict(True, "3, 8, 18, 38, 78: each block's field grows by (3 - 1) times a jump that doubles.")
+        verdict(True, "3, 8, 18, 38, 78: from one conv to the next the field grows by 5, 10, 20, 40: the pooling "
+                      "adds 1 jump and the next 3x3 conv 2 doubled jumps, 5 times a jump that doubles each block.")
     elif sizes[chosen] < 38:
         verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: go deeper.")
     else:
