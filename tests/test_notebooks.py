@@ -56,6 +56,12 @@ def test_valid_and_small(notebook_path):
     assert notebook_path.stat().st_size <= MAX_BYTES
 
 
+def test_cell_ids_are_unique(notebook_path):
+    """nbformat would silently rename a duplicate id on reading, and nbval would warn."""
+    ids = [cell["id"] for cell in json.loads(notebook_path.read_text(encoding="utf-8"))["cells"]]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
 def test_header_states_objectives_time_and_prerequisites(notebook_path):
     header = load(notebook_path).cells[0]
     assert header.cell_type == "markdown" and header.source.startswith("# ")
