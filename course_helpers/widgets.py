@@ -225,8 +225,10 @@ def _prediction_figure(model, named_images):
             pictures.append(np.ones((8, 8, 3)))
             titles.append(f"{name}\ncannot read it: {str(error)[:40]}...")
             continue
+        probability_human = probability if label == "human" else 1.0 - probability
         pictures.append(images.load_image(source))
-        titles.append(f"{name}\n{label} ({probability:.0%})")
+        # the model's output, P(human), as notebook 4 prints it everywhere else
+        titles.append(f"{name}\n{label}: P(human) = {probability_human:.2f}")
     return plotting.show_images(pictures, titles, ncols=min(len(pictures), 4), size=2.6)
 
 

@@ -239,3 +239,30 @@ def test_activation_browser_follows_image_layer_and_channel():
     assert repr(browser) == "activation_browser(image='grey', layer='c', channel=1)"
     with pytest.raises(ValueError, match="pictures is empty"):
         widgets.activation_browser(model, {})
+
+
+def _constant_classifier(probability_human):
+    """A 'classifier' whose sigmoid output is probability_human for every picture."""
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(32, 32, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    logit = np.log(probability_human / (1 - probability_human))
+    model.layers[-1].set_weights([np.zeros((3, 1)), np.array([logit])])
+    return model
+
+
+@pytest.mark.parametrize("probability_human, label", [(0.8, "human"), (0.3, "horse")])
+def test_image_classifier_titles_give_the_label_and_p_human_as_notebook_4_does(probability_human, label):
+    rng = np.random.default_rng(0)
+    fig = widgets._prediction_figure(_constant_classifier(probability_human),
+                                     [("mine.png", rng.random((40, 50, 3))), ("notes.txt", b"not a picture")])
+    text = figure_text(fig)
+    assert f"mine.png\n{label}: P(human) = {probability_human:.2f}" in text
+    assert "notes.txt\ncannot read it" in text
+
+
+def test_image_classifier_shows_the_samples_until_something_is_uploaded():
+    classifier = widgets.image_classifier(_constant_classifier(0.5), samples={"noise": np.zeros((40, 40, 3))})
+    assert classifier.image.value[:2] == b"\xff\xd8"  # a JPEG was drawn
+    assert "Upload your own" in classifier.message.value
