@@ -283,14 +283,17 @@ def _crop(image, top, left, side):
     return crop
 
 
-def top_patches(model, layer_name, images, channels, k=9, return_locations=False):
+def top_patches(model, layer_name, images, channels, k=9, one_per_image=False, return_locations=False):
     """The image patches that excite each channel of a layer most: each one unit's receptive field.
 
     Every unit of every image is a candidate: for each channel, the ``k``
     units with the highest activation (the layer's output, after its
     activation function) over all images and positions are found, and the
     part of their image that each of them sees is cut out. Equal activations
-    are ranked by image, then row, then column.
+    are ranked by image, then row, then column. Neighbouring units of one
+    image often see nearly the same patch; ``one_per_image=True`` keeps only
+    each image's strongest unit, so that the ``k`` patches come from ``k``
+    different images.
 
     Parameters
     ----------
@@ -307,8 +310,11 @@ def top_patches(model, layer_name, images, channels, k=9, return_locations=False
     channels : int or sequence of int
         The channels to explain, each from 0 to the layer's channels - 1.
     k : int, optional
-        Patches per channel, from 1 to the number of units (N x rows x columns).
-        Default 9.
+        Patches per channel, from 1 to the number of units (N x rows x columns),
+        or to N with ``one_per_image``. Default 9.
+    one_per_image : bool, optional
+        At most one patch per image: its unit with the highest activation
+        (the first in row, then column order on ties). Default False.
     return_locations : bool, optional
         Also return the activations and where the units are. Default False.
 
@@ -346,7 +352,9 @@ def top_patches(model, layer_name, images, channels, k=9, return_locations=False
                          f"choose a conv or pooling layer, e.g. one of {anatomy.list_layers(model)}.")
     _, rows, columns, count = feature_shape
     channels = _channel_list(channels, count, layer_name)
-    k = check_int(k, "k", 1, len(array) * rows * columns)
+    if not isinstance(one_per_image, (bool, np.bool_)):
+        raise TypeError(f"one_per_image must be True or False, not {one_per_image!r}.")
+    k = check_int(k, "k", 1, len(array) if one_per_image else len(array) * rows * columns)
     centres = anatomy.unit_centres(model, layer_name)
     if centres is None:
         raise ValueError(f"the units of {layer_name!r} cannot be located in the input: a layer on the way changes "
@@ -360,6 +368,11 @@ def top_patches(model, layer_name, images, channels, k=9, return_locations=False
         maps = np.asarray(extractor(array[start:start + _CHUNK], training=False)[layer_name])
         chunk_values = maps[..., channels].reshape(-1, len(channels)).T  # (channels, units of these images)
         chunk_places = np.broadcast_to(start * rows * columns + np.arange(chunk_values.shape[1]), chunk_values.shape)
+        if one_per_image:  # each image's strongest unit only: (channels, images of this chunk)
+            per_image = chunk_values.reshape(len(channels), -1, rows * columns)
+            strongest = per_image.argmax(axis=2)  # the first maximum: earliest row, then column
+            chunk_values = np.take_along_axis(per_image, strongest[..., np.newaxis], axis=2)[..., 0]
+            chunk_places = (start + np.arange(per_image.shape[1])) * rows * columns + strongest
         values = np.concatenate([best_values, chunk_values], axis=1)
         places = np.concatenate([best_places, chunk_places], axis=1)
         order = np.lexsort((places, -values), axis=1)[:, :k]  # highest first, then earliest

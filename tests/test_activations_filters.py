@@ -317,6 +317,26 @@ def test_top_patches_are_the_best_units_over_all_images_with_their_fields_by_han
             np.testing.assert_array_equal(patches[row, rank], pictures[image, 2 * i:2 * i + 8, 2 * j:2 * j + 8])
 
 
+def test_top_patches_one_per_image_takes_each_images_strongest_unit():
+    model = small_cnn(seed=4)
+    pictures = np.random.default_rng(5).random((20, 40, 40, 3)).astype("float32")  # two passes of 16
+    patches, values, places = activations.top_patches(model, "c2", pictures, [3, 1], k=6, one_per_image=True,
+                                                      return_locations=True)
+    maps = activations.feature_extractor(model, ["c2"]).predict(pictures, verbose=0)["c2"]
+    for row, channel in enumerate([3, 1]):
+        strongest = maps[..., channel].reshape(20, -1).max(axis=1)  # each image's best unit
+        best_images = np.argsort(-strongest, kind="stable")[:6]
+        np.testing.assert_array_equal(places[row, :, 0], best_images)
+        np.testing.assert_allclose(values[row], strongest[best_images], rtol=1e-6)
+        for rank, (image, i, j) in enumerate(places[row]):
+            assert maps[image, i, j, channel] == strongest[image]
+            np.testing.assert_array_equal(patches[row, rank], pictures[image, 2 * i:2 * i + 8, 2 * j:2 * j + 8])
+    with pytest.raises(ValueError, match="k must be an int from 1 to 20"):
+        activations.top_patches(model, "c2", pictures, 3, k=21, one_per_image=True)
+    with pytest.raises(TypeError, match="one_per_image must be True or False"):
+        activations.top_patches(model, "c2", pictures, 3, one_per_image="yes")
+
+
 def test_top_patches_pad_beyond_the_border_with_zeros():
     model = keras.Sequential([keras.Input(shape=(12, 12, 3)),
                               keras.layers.Conv2D(1, 5, padding="same", use_bias=False, name="same"),
