@@ -145,8 +145,9 @@ def check_relu_pool_order(answer):
         verdict(False, f"answer with True or False; got {answer!r}.")
         return
     if answer:
-        verdict(True, "ReLU never changes which value is largest (it is monotonic), so max and ReLU commute. "
-                       "Pooling first is cheaper: ReLU then runs on 25 times fewer values.")
+        verdict(True, "ReLU is monotone (it never reverses the order of two values), so the max of the ReLUs is "
+                       "the ReLU of the max: the two orders commute. Pooling first is cheaper: ReLU then runs on 25 "
+                       "times fewer values.")
     else:
         verdict(False, "try both orders on a small example, e.g. x = np.array([[-3., 2.], [1., -1.]]). Can "
                         "ReLU make the largest value of a window smaller than another one?")
