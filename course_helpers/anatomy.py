@@ -223,12 +223,24 @@ class Head(NamedTuple):
     activation: str  # "sigmoid" or "softmax"
 
 
+def _final_layer(model):
+    """The layer that computes the model's output, inside nested models if the last layer is one."""
+    last = model.layers[-1]
+    while is_model(last) and last.layers:
+        last = last.layers[-1]
+    return last
+
+
 def head(model):
     """The last layer of a classifier, and a function that gives its logits.
 
     The logits are computed from the last layer's own kernel and bias when that
     layer ends in a sigmoid or softmax; the layer itself is left as it is. A
-    model with a linear output already outputs logits (``layer`` is None).
+    separate ``Activation("sigmoid")``, ``Activation("softmax")`` or
+    ``Softmax()`` layer is skipped. When the model's last layer is itself a
+    model (a classifier head kept as a nested ``Sequential``), its last layer
+    is used. A model with a linear output already outputs logits (``layer``
+    is None).
 
     Returns
     -------
@@ -241,9 +253,9 @@ def head(model):
     """
     import tensorflow as tf
 
-    last = model.layers[-1]
+    last = _final_layer(model)
     kind = type(last).__name__
-    activation = getattr(getattr(last, "activation", None), "__name__", "linear")
+    activation = "softmax" if kind == "Softmax" else getattr(getattr(last, "activation", None), "__name__", "linear")
     if kind == "Dense" and activation in ("sigmoid", "softmax"):
         kernel, bias = last.kernel, last.bias
 
@@ -252,7 +264,7 @@ def head(model):
             return value + bias if bias is not None else value
 
         return Head(last, logits, activation)
-    if kind == "Activation" and activation in ("sigmoid", "softmax"):
+    if kind in ("Activation", "Softmax") and activation in ("sigmoid", "softmax"):
         return Head(last, lambda body: body, activation)
     if activation == "linear":
         units = int(model.outputs[0].shape[-1])
@@ -261,13 +273,39 @@ def head(model):
                      f"a sigmoid or softmax, or be the model's linear output.")
 
 
+def _apply_all_but(layers, tensor, final):
+    """Apply ``layers`` in order, entering nested models, and stop before the layer ``final``."""
+    for layer in layers:
+        if layer is final:
+            return tensor, True
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if is_model(layer) and final in all_layers(layer):
+            return _apply_all_but(layer.layers, tensor, final)
+        tensor = layer(tensor)
+    return tensor, False
+
+
 def body_model(model):
     """(keras.Model from the input to what the head turns into logits, :class:`Head`)."""
     import keras
 
     end = head(model)
-    body = end.layer.input if end.layer is not None else model.outputs[0]
-    return keras.Model(model.inputs[0], body), end
+    if end.layer is None:
+        return keras.Model(model.inputs[0], model.outputs[0]), end
+    if end.layer is model.layers[-1]:
+        return keras.Model(model.inputs[0], end.layer.input), end
+    # The head is inside a nested model: rebuild the chain of layers up to it (the weights are shared).
+    inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
+    try:
+        body, reached = _apply_all_but(model.layers, inputs, end.layer)
+    except (ValueError, TypeError) as error:
+        reached, body = False, error
+    if not reached:
+        raise ValueError(f"the model's output layer {end.layer.name!r} sits inside a nested model that cannot be "
+                         f"rebuilt as a chain of layers ({body if isinstance(body, Exception) else 'not reached'}); "
+                         f"put the classifier's last Dense layer at the top level of the model.")
+    return keras.Model(inputs, body), end
 
 
 # ----------------------------------------------------------------------------

@@ -27,6 +27,8 @@ __all__ = [
     "plot_multichannel_conv",
     "plot_conv_geometry",
     "plot_receptive_fields",
+    "plot_effective_field",
+    "plot_unread_strips",
     "overlay",
     "plot_grad_cam",
     "finish",
@@ -45,13 +47,16 @@ def finish(fig):
     return fig
 
 
-def _format_number(value):
+def _format_number(value, fmt=None):
+    if fmt is not None:
+        return fmt.format(value)
     if np.issubdtype(type(value), np.integer) or float(value).is_integer():
         return f"{int(round(float(value)))}"
     return f"{value:.2f}"
 
 
-def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, annotate=True, highlight=None):
+def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, annotate=True, highlight=None,
+                fmt=None):
     """Draw a small 2-D array as a grid of coloured cells with its numbers.
 
     Parameters
@@ -59,7 +64,8 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
     ax : matplotlib.axes.Axes
         Where to draw.
     values : array_like, shape (H, W)
-        The numbers. NaN cells are left blank (used for "not computed yet").
+        The numbers. NaN cells are hatched in grey and carry no number (used
+        for "not computed yet"), so they cannot be mistaken for any value.
     title : str, optional
     cmap : str, optional
         A Matplotlib colormap name. Default ``"Blues"``.
@@ -69,6 +75,9 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
         Write each number in its cell. Default True.
     highlight : (row, col, height, width), optional
         Outline this block of cells in red.
+    fmt : str, optional
+        How to write each number, as a format string such as ``"{:.2f}"``.
+        Default: whole numbers without decimals, others with two.
 
     Returns
     -------
@@ -83,8 +92,11 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
     high = vmax if vmax is not None else (finite.max() if finite.size else 1.0)
     if high == low:
         high = low + 1.0
-    colormap = matplotlib.colormaps[cmap].with_extremes(bad="#f2f2f2")
-    ax.imshow(np.ma.masked_invalid(array), cmap=colormap, vmin=low, vmax=high)
+    colormap = matplotlib.colormaps[cmap].with_extremes(bad="white")
+    drawn = ax.imshow(np.ma.masked_invalid(array), cmap=colormap, vmin=low, vmax=high)
+    for r, c in np.argwhere(~np.isfinite(array)):
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="white", edgecolor="#b0b0b0", hatch="///",
+                               linewidth=0))
     ax.set_xticks(np.arange(-0.5, array.shape[1]), minor=True)
     ax.set_yticks(np.arange(-0.5, array.shape[0]), minor=True)
     ax.grid(which="minor", color="white", linewidth=1.5)
@@ -97,7 +109,7 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
                 continue
             shade = colormap((value - low) / (high - low))
             brightness = images.luminance(shade[:3])
-            ax.text(c, r, _format_number(value), ha="center", va="center", fontsize=9,
+            ax.text(c, r, _format_number(value, fmt), ha="center", va="center", fontsize=9,
                     color="white" if brightness < 0.5 else "black")
     if highlight is not None:
         r, c, h, w = highlight
@@ -106,6 +118,12 @@ def show_matrix(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, anno
     if title:
         ax.set_title(title)
     return ax
+
+
+def _colorbar(fig, ax, label, shrink=0.8):
+    """A colour bar for the first image drawn in ``ax`` (or in each of a list of axes, which share it)."""
+    first = ax[0] if isinstance(ax, (list, tuple)) else ax
+    return fig.colorbar(first.images[0], ax=ax, shrink=shrink, label=label)
 
 
 def _panels(items, titles, cmap, what):
@@ -120,7 +138,7 @@ def _panels(items, titles, cmap, what):
     return arrays, titles, cmaps
 
 
-def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
+def show_matrices(matrices, titles=None, cmap="Blues", size=2.6, fmt=None):
     """Several small 2-D arrays side by side, each cell labelled with its number.
 
     Parameters
@@ -131,18 +149,22 @@ def show_matrices(matrices, titles=None, cmap="Blues", size=2.6):
         One colormap for all, or one per matrix. Default ``"Blues"``.
     size : float, optional
         Height of the figure in inches; widths follow the matrices' shapes.
+    fmt : str or sequence of str, optional
+        How to write the numbers (see :func:`show_matrix`): one format string
+        for all, or one per matrix (None for the default).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     arrays, titles, cmaps = _panels(matrices, titles, cmap, "matrices")
+    formats = _per_image(fmt, len(arrays), "fmt") if not isinstance(fmt, str) else [fmt] * len(arrays)
     widths = [a.shape[1] if a.ndim == 2 else 1 for a in arrays]
     tallest = max(a.shape[0] if a.ndim == 2 else 1 for a in arrays)
     fig, axes = plt.subplots(1, len(arrays), figsize=(size * sum(widths) / tallest + 0.6 * len(arrays), size + 0.4),
                              gridspec_kw={"width_ratios": widths}, squeeze=False, constrained_layout=True)
-    for ax, array, title, colormap in zip(axes[0], arrays, titles, cmaps):
-        show_matrix(ax, array, title, cmap=colormap)
+    for ax, array, title, colormap, number_format in zip(axes[0], arrays, titles, cmaps, formats):
+        show_matrix(ax, array, title, cmap=colormap, fmt=number_format)
     return finish(fig)
 
 
@@ -152,8 +174,8 @@ def _limits(array, symmetric, robust):
         low, high = (float(v) for v in np.percentile(array, [1, 99]))
     else:
         low, high = float(array.min()), float(array.max())
-    if symmetric and low < 0:
-        high = max(abs(low), abs(high))
+    if symmetric and (low < 0 or low == high):  # a constant map too, so all zeros gets the middle colour
+        high = max(abs(low), abs(high), 1e-12)
         low = -high
     if high <= low:
         high = low + 1e-12
@@ -161,7 +183,7 @@ def _limits(array, symmetric, robust):
 
 
 def _per_image(limit, count, name):
-    """One colour-scale limit per image, from None, one number, or a sequence of them."""
+    """One setting per image (a colour-scale limit, a format), from None, one value, or a sequence of them."""
     if limit is None or np.isscalar(limit):
         return [limit] * count
     limits = list(limit)
@@ -443,12 +465,14 @@ def plot_kernel_result(image, kernel, title=None):
     return finish(fig)
 
 
-def plot_conv_step(image, kernel, row, col, image_cmap="gray"):
+def plot_conv_step(image, kernel, row, col, image_cmap="gray", colorbar=False):
     """One step of a convolution: the window, the products, and their sum.
 
     Panels: the input with the window at (``row``, ``col``); the kernel; the
     element-wise products of window and kernel; the output computed so far
-    (row by row, up to this position), with the new value outlined.
+    (row by row, up to this position), with the new value outlined. Cells
+    not computed yet are hatched. Kernel, products and output use one kind of
+    scale: red positive, blue negative, white 0, each panel centred on 0.
 
     Parameters
     ----------
@@ -460,6 +484,8 @@ def plot_conv_step(image, kernel, row, col, image_cmap="gray"):
         Top-left corner of the window, a valid output position.
     image_cmap : str, optional
         Colormap of the input panel. Default ``"gray"``.
+    colorbar : bool, optional
+        Add a colour bar beside the output panel. Default False.
 
     Returns
     -------
@@ -489,12 +515,16 @@ def plot_conv_step(image, kernel, row, col, image_cmap="gray"):
     limit = np.abs(products).max() or 1
     show_matrix(axes[2], products, f"window x kernel\nsum = {_format_number(products.sum())}", cmap="RdBu_r",
                 vmin=-limit, vmax=limit)
-    show_matrix(axes[3], done, f"output [{row}, {col}] = {_format_number(out[row, col])}", cmap="Greens",
-                vmin=np.nanmin(out), vmax=np.nanmax(out), highlight=(row, col, 1, 1))
+    # The whole output's scale, so a value keeps its colour while the output fills in.
+    out_limit = np.abs(out).max() or 1
+    show_matrix(axes[3], done, f"output [{row}, {col}] = {_format_number(out[row, col])}", cmap="RdBu_r",
+                vmin=-out_limit, vmax=out_limit, highlight=(row, col, 1, 1))
+    if colorbar:
+        _colorbar(fig, axes[3], "output")
     return finish(fig)
 
 
-def plot_multichannel_conv(image, kernel, bias=0.0):
+def plot_multichannel_conv(image, kernel, bias=0.0, colorbar=False):
     """How one filter turns C input channels into one output channel.
 
     Row c shows input channel c, kernel slice c, and their 2-D cross-correlation.
@@ -508,6 +538,9 @@ def plot_multichannel_conv(image, kernel, bias=0.0):
     image : array_like, shape (H, W, C)
     kernel : array_like, shape (kh, kw, C)
     bias : float, optional
+    colorbar : bool, optional
+        Add one colour bar for the column of per-channel results and one for
+        the output. Default False.
 
     Returns
     -------
@@ -527,15 +560,19 @@ def plot_multichannel_conv(image, kernel, bias=0.0):
     grid = fig.add_gridspec(channels, 4)
     limit = np.abs(kernel).max() or 1
     results = np.stack(per_channel)
+    result_axes = []
     for c in range(channels):
         show_matrix(fig.add_subplot(grid[c, 0]), image[:, :, c], f"input channel {c}", cmap="gray",
                     vmin=image.min(), vmax=image.max())
         show_matrix(fig.add_subplot(grid[c, 1]), kernel[:, :, c], f"kernel slice {c}", cmap="RdBu_r",
                     vmin=-limit, vmax=limit)
-        show_matrix(fig.add_subplot(grid[c, 2]), per_channel[c], f"channel {c} result", cmap="Purples",
-                    vmin=results.min(), vmax=results.max())
-    show_matrix(fig.add_subplot(grid[:, 3]), total,
-                f"sum of the {channels} results\n+ bias {_format_number(bias)} = output", cmap="Greens")
+        result_axes.append(show_matrix(fig.add_subplot(grid[c, 2]), per_channel[c], f"channel {c} result",
+                                       cmap="Purples", vmin=results.min(), vmax=results.max()))
+    output_ax = show_matrix(fig.add_subplot(grid[:, 3]), total,
+                            f"sum of the {channels} results\n+ bias {_format_number(bias)} = output", cmap="Greens")
+    if colorbar:
+        _colorbar(fig, result_axes, "per-channel result", shrink=0.6)
+        _colorbar(fig, output_ax, "output", shrink=0.6)
     return finish(fig)
 
 
@@ -627,13 +664,17 @@ def plot_conv_geometry(n, kernel_size, stride=1, padding="valid"):
     ax_out.set_title(f"output {out}x{out}", fontsize=10)
     fig.suptitle(_formula(n, k, s, padding, out, before, after), fontsize=10)
     if not covered[real].all():
-        fig.text(0.01, 0.01, "orange: input cells no window reads (the stride steps past them)", fontsize=9,
+        fig.text(0.01, 0.01, "orange: input cells no window reads (past the last window that fits, or between "
+                 "windows)", fontsize=9,
                  color="#b35806")
     return finish(fig)
 
 
-def plot_receptive_fields(names, sizes, input_size):
+def plot_receptive_fields(names, sizes, input_size, title=None):
     """Nested squares: how much of the input one unit of each layer sees.
+
+    Each square is drawn around the middle of the input, which is marked in
+    pixels along its top and left edges.
 
     Parameters
     ----------
@@ -643,6 +684,8 @@ def plot_receptive_fields(names, sizes, input_size):
         Receptive-field size (pixels per side) of one unit in each layer.
     input_size : int
         Side of the input image, for scale.
+    title : str, optional
+        Default: "receptive field of one centre unit, on a NxN input".
 
     Returns
     -------
@@ -651,7 +694,7 @@ def plot_receptive_fields(names, sizes, input_size):
     if len(names) != len(sizes):
         raise ValueError(f"got {len(names)} names but {len(sizes)} sizes.")
     fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
-    ax.add_patch(Rectangle((0, 0), input_size, input_size, facecolor=INPUT_COLOR, edgecolor="black"))
+    ax.add_patch(Rectangle((0, 0), input_size, input_size, facecolor=INPUT_COLOR, edgecolor="none"))
     colors = matplotlib.colormaps["tab10"].colors
     centre = input_size / 2
     for i, (name, size) in enumerate(zip(names, sizes)):
@@ -661,9 +704,104 @@ def plot_receptive_fields(names, sizes, input_size):
     ax.set_xlim(0, input_size)
     ax.set_ylim(input_size, 0)
     ax.set_aspect("equal")
-    ax.axis("off")
+    ticks = np.linspace(0, input_size, 4 if input_size % 3 == 0 else 5)
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks], fontsize=8)
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_xlabel("input pixels", fontsize=8)
+    ax.xaxis.set_label_position("top")
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color("#7f7f7f")
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
-    ax.set_title(f"receptive field of one centre unit, on a {input_size}x{input_size} input", fontsize=10)
+    ax.set_title(title or f"receptive field of one centre unit, on a {input_size}x{input_size} input", fontsize=10)
+    return finish(fig)
+
+
+def plot_effective_field(share, field_start, field_size, centre_start, centre_size):
+    """Where a unit's input gradient lies: the picture, and the sum per column.
+
+    Left: the share of |gradient| per input pixel, with the theoretical
+    receptive field (cyan) and a central square (dashed white) whose share of
+    the total is given in the legend. Right: the same shares added up per
+    column, next to a field in which every pixel counted equally.
+
+    Parameters
+    ----------
+    share : array_like, shape (H, W)
+        |gradient| per pixel, divided by its total (so it adds up to 1).
+    field_start, field_size : int
+        First row and column of the theoretical field, and its side.
+    centre_start, centre_size : int
+        First row and column of the central square, and its side.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    share = np.asarray(share, dtype=float)
+    if share.ndim != 2:
+        raise ValueError(f"share must be a 2-D map of the gradient per pixel; got shape {share.shape}.")
+    for name, start, side in (("field", field_start, field_size), ("centre", centre_start, centre_size)):
+        if side < 1 or start < 0 or start + side > min(share.shape):
+            raise ValueError(f"the {name} square (start {start}, side {side}) does not fit in the "
+                             f"{share.shape[0]}x{share.shape[1]} map.")
+    central = share[centre_start:centre_start + centre_size, centre_start:centre_start + centre_size].sum()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.9), constrained_layout=True,
+                                      gridspec_kw={"width_ratios": [1.05, 1]})
+    fig.get_layout_engine().set(wspace=0.12)
+    shown = left.imshow(share, cmap=matplotlib.colormaps["magma"])
+    left.add_patch(Rectangle((field_start - 0.5, field_start - 0.5), field_size, field_size, fill=False,
+                             edgecolor="cyan", linewidth=1.5, label=f"theoretical field, {field_size} px"))
+    left.add_patch(Rectangle((centre_start - 0.5, centre_start - 0.5), centre_size, centre_size, fill=False,
+                             edgecolor="white", linestyle="--", label=f"central {centre_size} px: {central:.0%}"))
+    left.legend(loc="lower right", fontsize=8)
+    left.set_title("|gradient| per input pixel", fontsize=10)
+    fig.colorbar(shown, ax=left, shrink=0.8, label="share of the total")
+
+    columns = np.arange(share.shape[1])
+    uniform = np.where((columns >= field_start) & (columns < field_start + field_size), 1 / field_size, 0.0)
+    right.plot(columns, share.sum(axis=0), label="measured: the effective field")
+    right.plot(columns, uniform, linestyle="--", label="every pixel of the field equal")
+    right.set(xlabel="input column", ylabel="share of |gradient|, per column", title="the same, added up per column")
+    right.title.set_fontsize(10)
+    right.legend(fontsize=8)
+    return finish(fig)
+
+
+def plot_unread_strips(pictures, unread):
+    """Pictures with the strip a model never reads tinted orange.
+
+    Parameters
+    ----------
+    pictures : dict of int -> array_like
+        For each input size, an (size, size, 3) picture in [0, 1].
+    unread : dict of int -> int
+        For each size, how many rows at the bottom (and columns at the right)
+        are never read.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if set(pictures) != set(unread):
+        raise ValueError(f"pictures and unread need the same sizes; got {sorted(pictures)} and {sorted(unread)}.")
+    orange = np.array([1.0, 0.5, 0.0])
+    fig, axes = plt.subplots(1, len(pictures), figsize=(3 * len(pictures), 3.3), squeeze=False,
+                             constrained_layout=True)
+    for ax, (size, picture) in zip(axes[0], pictures.items()):
+        picture = np.array(picture, dtype=float)
+        if picture.ndim != 3 or picture.shape[2] != 3:
+            raise ValueError(f"each picture must be (H, W, 3); the {size} px one has shape {picture.shape}.")
+        strip = unread[size]
+        never_read = np.zeros(picture.shape[:2], dtype=bool)
+        if strip:
+            never_read[-strip:, :] = True
+            never_read[:, -strip:] = True
+        picture[never_read] = 0.5 * picture[never_read] + 0.5 * orange
+        ax.imshow(np.clip(picture, 0, 1))
+        ax.set_title(f"{size} px: {strip} px never read", fontsize=10)
+        ax.axis("off")
     return finish(fig)
 
 

@@ -47,67 +47,75 @@ def test_window_sums(capsys):
     assert_hints(capsys, checks.check_window_sums, "four", "numbers")
 
 
-def solution_my_conv2d(image, kernel):
-    kh, kw = kernel.shape
-    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+def solution_my_conv_layer(image, filters, biases):
+    kh, kw, _, n_filters = filters.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1, n_filters))
     for i in range(out.shape[0]):
         for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+            for f in range(n_filters):
+                out[i, j, f] = np.sum(image[i:i + kh, j:j + kw] * filters[:, :, :, f]) + biases[f]
     return out
 
 
-def test_my_conv2d(capsys):
-    assert_passes(capsys, checks.check_my_conv2d, solution_my_conv2d)
-    assert_hints(capsys, checks.check_my_conv2d, lambda x, k: solution_my_conv2d(x, np.flip(k)), "flips")
-    assert_hints(capsys, checks.check_my_conv2d, lambda x, k: np.zeros_like(x, dtype=float), "H - kh + 1")
+def test_my_conv_layer(capsys):
+    assert_passes(capsys, checks.check_my_conv_layer, solution_my_conv_layer)
+    assert_hints(capsys, checks.check_my_conv_layer,
+                 lambda x, w, b: solution_my_conv_layer(x, np.flip(w, axis=(0, 1)), b), "flips")
+    assert_hints(capsys, checks.check_my_conv_layer, lambda x, w, b: solution_my_conv_layer(x, w, 0 * b), "biases")
+    assert_hints(capsys, checks.check_my_conv_layer,
+                 lambda x, w, b: solution_my_conv_layer(x[:, :, :1], w[:, :, :1], b), "first input channel")
+    assert_hints(capsys, checks.check_my_conv_layer, lambda x, w, b: solution_my_conv_layer(x, w, b)[:, :, 0],
+                 "one map per filter")
+    assert_hints(capsys, checks.check_my_conv_layer, lambda x, w, b: np.zeros_like(x, dtype=float), "H - kh + 1")
 
-    def loops_columns_over_the_row_count(image, kernel):
-        kh, kw = kernel.shape
-        out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    def loops_columns_over_the_row_count(image, filters, biases):
+        kh, kw, _, n_filters = filters.shape
+        out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1, n_filters))
         for i in range(out.shape[0]):
             for j in range(out.shape[0]):  # the classic slip: right only when the output is square
-                out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+                for f in range(n_filters):
+                    out[i, j, f] = np.sum(image[i:i + kh, j:j + kw] * filters[:, :, :, f]) + biases[f]
         return out
 
-    assert_hints(capsys, checks.check_my_conv2d, loops_columns_over_the_row_count, "its own axis")
+    assert_hints(capsys, checks.check_my_conv_layer, loops_columns_over_the_row_count, "its own axis")
+    assert_hints(capsys, checks.check_my_conv_layer, lambda x, w, b: 1 / 0, "ZeroDivisionError")
+    assert_hints(capsys, checks.check_my_conv_layer, 42, "function itself")
 
-    assert_hints(capsys, checks.check_my_conv2d, lambda x, k: 1 / 0, "ZeroDivisionError")
-    assert_hints(capsys, checks.check_my_conv2d, solution_my_conv2d(np.ones((3, 3)), np.ones((2, 2))), "function itself")
 
+def test_my_conv_layer_notes_a_library_convolution(capsys):
+    def calls_the_library(image, filters, biases):
+        return conv.conv2d(image, filters, bias=biases)
 
-def test_my_conv2d_notes_a_library_convolution(capsys):
-    def calls_the_library(image, kernel):
-        return conv.conv2d(image, kernel)
+    def uses_sliding_windows(image, filters, biases):
+        windows = np.lib.stride_tricks.sliding_window_view(image, filters.shape[:3])[:, :, 0]
+        return np.tensordot(windows, filters, axes=3) + biases
 
-    def uses_sliding_windows(image, kernel):
-        windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
-        return np.einsum("ijkl,kl->ij", windows, kernel)
-
-    def flips_with_the_library(image, kernel):
-        return conv.conv2d(image, np.flip(kernel))
+    def flips_with_the_library(image, filters, biases):
+        return conv.conv2d(image, np.flip(filters, axis=(0, 1)), bias=biases)
 
     for function, name in [(calls_the_library, "conv.conv2d"),
                            (uses_sliding_windows, "np.lib.stride_tricks.sliding_window_view")]:
-        printed = verdict(capsys, checks.check_my_conv2d, function)
+        printed = verdict(capsys, checks.check_my_conv_layer, function)
         assert printed.startswith(checks.PASS), printed  # the numbers are right, and the verdict says so
         assert "asks you to write the loops" in printed and name in printed, printed
-    assert_hints(capsys, checks.check_my_conv2d, flips_with_the_library, "flips", "asks you to write the loops")
+    assert_hints(capsys, checks.check_my_conv_layer, flips_with_the_library, "flips", "asks you to write the loops")
 
 
-def test_my_conv2d_own_loops_get_no_library_note(capsys):
-    def loops_and_mentions_the_library(image, kernel):
-        """The same numbers as conv.conv2d(image, kernel), by hand."""
-        return solution_my_conv2d(image, kernel)  # not np.convolve: that one flips the kernel
+def test_my_conv_layer_own_loops_get_no_library_note(capsys):
+    def loops_and_mentions_the_library(image, filters, biases):
+        """The same numbers as conv.conv2d(image, filters, bias=biases), by hand."""
+        return solution_my_conv_layer(image, filters, biases)  # not np.convolve: that one flips the kernel
 
     namespace = {"np": np}
     exec(  # defined without a source file, as in a plain Python prompt: the source cannot be read
-        "def typed_at_a_prompt(image, kernel):\n"
-        "    kh, kw = kernel.shape\n"
-        "    return np.array([[np.sum(image[i:i + kh, j:j + kw] * kernel)\n"
+        "def typed_at_a_prompt(image, filters, biases):\n"
+        "    kh, kw = filters.shape[:2]\n"
+        "    return np.array([[[np.sum(image[i:i + kh, j:j + kw] * filters[..., f]) + biases[f]\n"
+        "                       for f in range(filters.shape[3])]\n"
         "                      for j in range(image.shape[1] - kw + 1)] for i in range(image.shape[0] - kh + 1)])\n",
         namespace)
-    for function in [solution_my_conv2d, loops_and_mentions_the_library, namespace["typed_at_a_prompt"]]:
-        printed = verdict(capsys, checks.check_my_conv2d, function)
+    for function in [solution_my_conv_layer, loops_and_mentions_the_library, namespace["typed_at_a_prompt"]]:
+        printed = verdict(capsys, checks.check_my_conv_layer, function)
         assert printed.startswith(checks.PASS), printed
         assert "Note:" not in printed, printed
 
@@ -123,6 +131,27 @@ def test_horizontal_edge_kernel(capsys):
     assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, 0, 1]] * 3, "each column add up to 0")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, np.zeros((2, 2)), "3x3")
     assert_hints(capsys, checks.check_horizontal_edge_kernel, [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], "both signs")
+
+
+def test_blur_edge_widths(capsys):
+    rows, cols = np.mgrid[0:48, 0:48]
+    shapes = np.zeros((48, 48))  # notebook 1's picture
+    shapes[8:24, 8:24] = 1.0
+    shapes[(rows - 32) ** 2 + (cols - 32) ** 2 < 10 ** 2] = 0.6
+    measured = {}
+    for k in (3, 5, 9, 13):
+        row = conv.conv2d(shapes, np.ones((k, k)) / k**2, padding="same")[16]
+        measured[k] = int(np.sum((row > 0.01) & (row < 0.99)))
+    assert measured == {3: 4, 5: 8, 9: 16, 13: 24}, "the checker's rule holds on the notebook's picture"
+    assert_passes(capsys, checks.check_blur_edge_widths, measured)
+    assert_passes(capsys, checks.check_blur_edge_widths, {3: 4.0, 5: 8, 9: np.int64(16), 13: 24})
+    assert_hints(capsys, checks.check_blur_edge_widths, {**measured, 13: 26}, "counts are right", secret=24)
+    assert_hints(capsys, checks.check_blur_edge_widths, {3: 2, 5: 4, 9: 8, 13: 12}, "one edge")
+    assert_hints(capsys, checks.check_blur_edge_widths, {3: 6, 5: 10, 9: 18, 13: 26}, "strictly between")
+    assert_hints(capsys, checks.check_blur_edge_widths, {3: 4, 5: 9, 9: 16, 13: 24}, "recount for k = 5")
+    assert_hints(capsys, checks.check_blur_edge_widths, {3: None, 5: None, 9: None, 13: None}, "replace every None")
+    assert_hints(capsys, checks.check_blur_edge_widths, {3: 4, 5: 8}, "keys are 3, 5, 9, 13")
+    assert_hints(capsys, checks.check_blur_edge_widths, {3: 4, 5: 8, 9: 16, 13: 24.5}, "whole number")
 
 
 def test_conv_params(capsys):
@@ -187,6 +216,18 @@ def test_my_max_pool(capsys):
     assert_hints(capsys, checks.check_my_max_pool, 42, "function itself")
 
 
+def test_fully_read_sizes(capsys):
+    assert_passes(capsys, checks.check_fully_read_sizes, [158, 190, 222, 254, 286, 318])
+    assert_passes(capsys, checks.check_fully_read_sizes, (318, 286.0, 254, 222, 190, 158))
+    assert_hints(capsys, checks.check_fully_read_sizes, [158], "5 more")
+    assert_hints(capsys, checks.check_fully_read_sizes, [158, 159], "at 159 px", "last 1 are never read")
+    assert_hints(capsys, checks.check_fully_read_sizes, [126, 158], "outside the range")
+    assert_hints(capsys, checks.check_fully_read_sizes, [], "empty")
+    assert_hints(capsys, checks.check_fully_read_sizes, None, "replace None")
+    assert_hints(capsys, checks.check_fully_read_sizes, [158.5], "whole numbers")
+    assert_hints(capsys, checks.check_fully_read_sizes, "158", "list of whole numbers")
+
+
 def test_unanswered_templates_get_a_nudge_not_an_error(capsys):
     assert_hints(capsys, checks.check_window_sums, [[None, None], [None, None]], "replace every None")
     assert_hints(capsys, checks.check_conv_params, None, "replace None")
@@ -195,7 +236,7 @@ def test_unanswered_templates_get_a_nudge_not_an_error(capsys):
     def not_written(*args):
         raise NotImplementedError
 
-    assert_hints(capsys, checks.check_my_conv2d, not_written, "write the body")
+    assert_hints(capsys, checks.check_my_conv_layer, not_written, "write the body")
     assert_hints(capsys, checks.check_my_max_pool, not_written, "write the body")
 
 

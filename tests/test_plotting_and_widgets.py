@@ -266,3 +266,68 @@ def test_image_classifier_shows_the_samples_until_something_is_uploaded():
     classifier = widgets.image_classifier(_constant_classifier(0.5), samples={"noise": np.zeros((40, 40, 3))})
     assert classifier.image.value[:2] == b"\xff\xd8"  # a JPEG was drawn
     assert "Upload your own" in classifier.message.value
+
+
+def test_conv_step_draws_the_output_on_a_scale_centred_on_zero_and_hatches_cells_not_computed_yet():
+    fig = plotting.plot_conv_step(EDGE_IMAGE, EDGE_KERNEL, 1, 2)
+    output = fig.axes[3].images[0]
+    assert output.get_cmap().name.startswith("RdBu_r") and output.get_clim() == (-27.0, 27.0), \
+        "like the kernel and the products: white 0, blue negative"
+    hatched = [patch for patch in fig.axes[3].patches if patch.get_hatch()]
+    assert len(hatched) == 16 - 7, "rows 0 and 1 up to column 2 are computed; the other 9 cells are hatched"
+    assert len(fig.axes) == 4
+    with_bar = plotting.plot_conv_step(EDGE_IMAGE, EDGE_KERNEL, 1, 2, colorbar=True)
+    assert len(with_bar.axes) == 5 and with_bar.axes[4].get_ylabel() == "output"
+
+
+def test_multichannel_figure_can_add_colour_bars_for_the_results_and_the_output():
+    rng = np.random.default_rng(0)
+    image, kernel = rng.integers(0, 4, (4, 4, 3)), rng.integers(-1, 2, (3, 3, 3))
+    fig = plotting.plot_multichannel_conv(image, kernel, bias=1, colorbar=True)
+    assert len(fig.axes) == 3 * 3 + 1 + 2
+    assert [ax.get_ylabel() for ax in fig.axes[-2:]] == ["per-channel result", "output"]
+
+
+def test_show_matrices_writes_numbers_in_the_format_asked_for():
+    fig = plotting.show_matrices([np.array([[4.0, 1.5]]), np.array([[4.0, 1.5]])], fmt=[None, "{:.2f}"])
+    assert [t.get_text() for t in fig.axes[0].texts] == ["4", "1.50"], "default: whole numbers without decimals"
+    assert [t.get_text() for t in fig.axes[1].texts] == ["4.00", "1.50"]
+    assert [t.get_text() for t in plotting.show_matrices([np.eye(1)], fmt="{:.1f}").axes[0].texts] == ["1.0"]
+    with pytest.raises(ValueError, match="2 images but 3 values for fmt"):
+        plotting.show_matrices([np.eye(2)] * 2, fmt=[None] * 3)
+
+
+def test_receptive_field_figure_takes_a_title_and_marks_pixels():
+    fig = plotting.plot_receptive_fields(["conv1"], [3], 150, title="my title")
+    assert fig.axes[0].get_title() == "my title"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "50", "100", "150"]
+
+
+def test_effective_field_figure_states_the_central_share_and_rejects_squares_that_do_not_fit():
+    share = np.zeros((20, 20))
+    share[8:12, 8:12] = 1 / 16
+    fig = plotting.plot_effective_field(share, 5, 10, 8, 4)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["theoretical field, 10 px", "central 4 px: 100%"]
+    measured, uniform = fig.axes[1].lines
+    assert np.isclose(measured.get_ydata().sum(), 1) and np.isclose(uniform.get_ydata().sum(), 1)
+    with pytest.raises(ValueError, match="field square"):
+        plotting.plot_effective_field(share, 15, 10, 8, 4)
+
+
+def test_unread_strips_tint_exactly_the_strip():
+    pictures = {8: np.zeros((8, 8, 3)), 6: np.zeros((6, 6, 3))}
+    fig = plotting.plot_unread_strips(pictures, {8: 2, 6: 0})
+    assert [ax.get_title() for ax in fig.axes] == ["8 px: 2 px never read", "6 px: 0 px never read"]
+    tinted = fig.axes[0].images[0].get_array()
+    assert np.allclose(tinted[6:, :], [0.5, 0.25, 0.0]) and np.allclose(tinted[:6, :6], 0)
+    assert np.allclose(fig.axes[1].images[0].get_array(), 0)
+    assert not pictures[8].any(), "the caller's picture is left as it was"
+    with pytest.raises(ValueError, match="same sizes"):
+        plotting.plot_unread_strips(pictures, {8: 2})
+
+
+def test_symmetric_scale_draws_a_map_of_zeros_in_the_middle_colour():
+    fig = plotting.show_images([np.zeros((3, 3))], cmap="RdBu_r", symmetric=True)
+    low, high = fig.axes[0].images[0].get_clim()
+    assert low == -high and high > 0, "0 sits in the middle of the scale: white, not blue"

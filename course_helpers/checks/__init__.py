@@ -5,12 +5,12 @@ hint that points at the mistake without giving the answer away. Checkers never
 raise on a malformed answer; they say what shape or type was expected.
 
 Notebook 01 (convolution basics): :func:`check_window_sums`,
-:func:`check_my_conv2d`, :func:`check_horizontal_edge_kernel`,
-:func:`check_conv_params`.
+:func:`check_my_conv_layer`, :func:`check_horizontal_edge_kernel`,
+:func:`check_conv_params`, :func:`check_blur_edge_widths`.
 
 Notebook 02 (padding, stride, pooling): :func:`check_output_size`,
 :func:`check_same_padding`, :func:`check_receptive_field`,
-:func:`check_my_max_pool`.
+:func:`check_my_max_pool`, :func:`check_fully_read_sizes`.
 
 Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 :func:`check_mystery_kernel` (with :func:`mystery_map`),
@@ -34,8 +34,8 @@ Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_centre_bias`, :func:`check_conv4_stretch`.
 """
 from .answers import FAIL, PASS
-from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_conv_params,
-                                 check_horizontal_edge_kernel, check_my_conv2d, check_window_sums)
+from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_blur_edge_widths, check_conv_params,
+                                 check_horizontal_edge_kernel, check_my_conv_layer, check_window_sums)
 from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel, check_relu_pool_order,
                                     check_relu_then_pool, mystery_map)
 from .filter_visualization import (check_ascent_step, check_receptive_layer, check_smoothness_regularizer,
@@ -43,7 +43,8 @@ from .filter_visualization import (check_ascent_step, check_receptive_layer, che
 from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_weighted_map,
                        check_why_logit)
 from .intermediate_activations import check_conv3_shape, check_dead_channels, check_zero_fraction, check_zeros_cause
-from .padding_stride_pooling import check_my_max_pool, check_output_size, check_receptive_field, check_same_padding
+from .padding_stride_pooling import (check_fully_read_sizes, check_my_max_pool, check_output_size,
+                                     check_receptive_field, check_same_padding)
 from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
                        check_flatten_size, check_fully_read_size, check_unsafe_augmentation)
 
@@ -51,15 +52,17 @@ __all__ = [
     "PASS",
     "FAIL",
     "check_window_sums",
-    "check_my_conv2d",
+    "check_my_conv_layer",
     "check_horizontal_edge_kernel",
     "check_conv_params",
+    "check_blur_edge_widths",
     "WINDOW_SUMS_IMAGE",
     "WINDOW_SUMS_KERNEL",
     "check_output_size",
     "check_same_padding",
     "check_receptive_field",
     "check_my_max_pool",
+    "check_fully_read_sizes",
     "check_cat_output_shape",
     "mystery_map",
     "check_mystery_kernel",

@@ -9,7 +9,8 @@ import numpy as np
 from .. import conv
 from .answers import as_int, as_number_array, call, function_checker, verdict
 
-__all__ = ["check_window_sums", "check_my_conv2d", "check_horizontal_edge_kernel", "check_conv_params", "WINDOW_SUMS_IMAGE", "WINDOW_SUMS_KERNEL"]
+__all__ = ["check_window_sums", "check_my_conv_layer", "check_horizontal_edge_kernel", "check_conv_params",
+           "check_blur_edge_widths", "WINDOW_SUMS_IMAGE", "WINDOW_SUMS_KERNEL"]
 
 
 #: The image and kernel of the "window sums by hand" exercise.
@@ -47,7 +48,7 @@ def check_window_sums(answer):
 
 #: Functions that do a convolution's work for the learner, matched against the whole last part of a
 #: called name (``conv.conv2d``, ``np.convolve``, ``signal.correlate2d``, ``keras.layers.Conv2D`` ...), so
-#: that ``my_conv2d`` itself, or ``checks.check_my_conv2d`` on a lambda's line, does not count.
+#: that ``my_conv_layer`` itself, or ``checks.check_my_conv_layer`` on a lambda's line, does not count.
 _LIBRARY_CONVOLUTION_CALLS = re.compile(
     r"conv2d|(fft|oa)?convolve(1d|2d)?|correlate(1d|2d)?|sliding_window_view|as_strided", re.IGNORECASE)
 #: Modules whose every use in this exercise would replace the loops.
@@ -106,8 +107,8 @@ def _library_convolutions(function):
 
 
 @function_checker
-def check_my_conv2d(my_conv2d):
-    """Exercise: a loop-based ``my_conv2d(image, kernel)`` for 2-D arrays, 'valid' padding.
+def check_my_conv_layer(my_conv_layer):
+    """Exercise: a loop-based ``my_conv_layer(image, filters, biases)``: a whole Conv2D layer, 'valid' padding.
 
     The verdict is about the numbers. When the function's source calls a
     library convolution (``conv.conv2d``, ``np.convolve``, ``scipy.signal``,
@@ -116,11 +117,11 @@ def check_my_conv2d(my_conv2d):
 
     Parameters
     ----------
-    my_conv2d : callable
-        ``my_conv2d(image, kernel)`` with image (H, W) and kernel (kh, kw),
-        returning (H - kh + 1, W - kw + 1).
+    my_conv_layer : callable
+        ``my_conv_layer(image, filters, biases)`` with image (H, W, C), filters
+        (kh, kw, C, F) and biases (F,), returning (H - kh + 1, W - kw + 1, F).
     """
-    library_calls = _library_convolutions(my_conv2d)
+    library_calls = _library_convolutions(my_conv_layer)
     note = (f" Note: your function calls {', '.join(library_calls)}; the exercise asks you to write the loops "
             f"yourself, to see what such a call does." if library_calls else "")
 
@@ -128,38 +129,57 @@ def check_my_conv2d(my_conv2d):
         verdict(passed, message + note)
 
     rng = np.random.default_rng(0)
-    cases = [  # square first, then shapes where rows and columns differ
-        (rng.integers(-3, 4, (5, 5)), rng.integers(-2, 3, (3, 3))),
-        (rng.integers(-3, 4, (6, 8)), rng.integers(-2, 3, (2, 3))),
-        (rng.integers(-3, 4, (7, 4)), rng.integers(-2, 3, (3, 1))),
+    cases = [  # (H, W, C) image, (kh, kw, C, F) filters: square first, then rows and columns that differ
+        ((5, 5, 1), (3, 3, 1, 1)),
+        ((6, 6, 3), (3, 3, 3, 4)),
+        ((6, 8, 2), (2, 3, 2, 3)),
+        ((7, 4, 3), (3, 1, 3, 2)),
     ]
-    for number, (image, kernel) in enumerate(cases, start=1):
-        expected = conv.conv2d(image, kernel)
-        result, error = call(my_conv2d, image.copy(), kernel.copy())
+    for number, (image_shape, filter_shape) in enumerate(cases, start=1):
+        image = rng.integers(-3, 4, image_shape)
+        filters = rng.integers(-2, 3, filter_shape)
+        biases = rng.integers(1, 4, filter_shape[3])
+        expected = conv.conv2d(image, filters, bias=biases)
+        result, error = call(my_conv_layer, image.copy(), filters.copy(), biases.copy())
         if error:
-            report(False, f"on a {image.shape} image with a {kernel.shape} kernel, {error}.")
+            report(False, f"on a {image_shape} image with {filter_shape} filters, {error}.")
             return
         result = as_number_array(result, "Your function's result")
         if result is None:
             return
         if result.shape != expected.shape:
-            report(False, f"for a {image.shape} image and a {kernel.shape} kernel your output has shape "
-                          f"{result.shape}. A 'valid' output has H - kh + 1 rows and W - kw + 1 columns.")
+            if result.shape == expected.shape[:2]:
+                hint = "one map per filter: the output needs a last axis with one channel for each of the F filters."
+            else:
+                hint = ("a 'valid' output has H - kh + 1 rows, W - kw + 1 columns and one channel per filter "
+                        "(F, the last axis of filters).")
+            report(False, f"for a {image_shape} image and {filter_shape} filters your output has shape "
+                          f"{result.shape}: {hint}")
             return
-        if np.allclose(result, conv.conv2d(image, np.flip(kernel))) and not np.allclose(result, expected):
-            report(False, "your function flips the kernel. Multiply each window by the kernel as it is.")
+        if np.allclose(result, expected - biases):
+            report(False, "the sums are right, but the biases are missing: filter f adds biases[f] to every "
+                          "value of its map.")
+            return
+        if np.allclose(result, conv.conv2d(image, np.flip(filters, axis=(0, 1)), bias=biases)):
+            report(False, "your function flips the kernels. Multiply each window by the filter as it is.")
+            return
+        if image_shape[2] > 1 and np.allclose(result, conv.conv2d(image[:, :, :1], filters[:, :, :1], bias=biases)):
+            report(False, "you used only the first input channel. A filter has one kernel slice per channel, and "
+                          "its output adds the products of all of them (section 6).")
             return
         if not np.allclose(result, expected):
-            if number > 1:
-                report(False, f"it works on the square case but not on a {image.shape} image with a "
-                              f"{kernel.shape} kernel: check that each loop runs over its own axis, and that "
-                              f"windows use the kernel's height for rows and its width for columns.")
+            if number > 2:
+                report(False, f"it works on square kernels but not on {filter_shape} filters: check that each loop "
+                              f"runs over its own axis, and that windows use the kernel's height for rows and its "
+                              f"width for columns.")
             else:
-                report(False, "the shape is right but some values are not. For output (i, j), the window is "
-                              "image[i:i + kh, j:j + kw]; multiply it by the kernel and sum.")
+                report(False, "the shape is right but some values are not. Output (i, j, f) takes the window at "
+                              "(i, j) across all channels, multiplies it by filter f, adds everything up, and adds "
+                              "bias f.")
             return
-    report(True, "Your loop matches course_helpers.conv.conv2d on square and non-square kernels."
-           if not library_calls else "It matches course_helpers.conv.conv2d on square and non-square kernels.")
+    report(True, "Your loops match course_helpers.conv.conv2d, and so Keras's Conv2D (section 7), for several "
+                 "channels, filters and kernel shapes." if not library_calls else
+           "It matches course_helpers.conv.conv2d for several channels, filters and kernel shapes.")
 
 
 def check_horizontal_edge_kernel(kernel):
@@ -226,3 +246,56 @@ def check_conv_params(answer):
     else:
         verdict(False, "count one filter first: its weights cover kernel height x width x input channels; then "
                         "add its bias, and multiply by the number of filters.")
+
+
+#: The blur sizes the learner measures, and the one whose count they predict.
+_MEASURED_BLURS, _PREDICTED_BLUR = (3, 5, 9), 13
+
+
+def check_blur_edge_widths(widths):
+    """Exercise: how many pixels of the square's middle row (row 16) a k x k average with 'same' padding
+    blurs, for k = 3, 5, 9, and a prediction for k = 13.
+
+    Parameters
+    ----------
+    widths : dict of int -> int
+        ``{3: ..., 5: ..., 9: ..., 13: ...}``: for each k, the number of values
+        of the blurred row that are neither background (0) nor square (1).
+    """
+    keys = (*_MEASURED_BLURS, _PREDICTED_BLUR)
+    if not isinstance(widths, dict) or set(widths) != set(keys):
+        verdict(False, f"answer with a dict whose keys are {', '.join(map(str, keys))}, like the one in the cell; "
+                        f"got {widths!r}.")
+        return
+    counts = {}
+    for k in keys:
+        value = widths[k]
+        if value is None:
+            verdict(False, "replace every None with your count (and the last one with your prediction), then run "
+                            "the cell again.")
+            return
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(float(value)) or float(value) != int(value):
+            verdict(False, f"each count is a whole number of pixels; for k = {k} you wrote {value!r}.")
+            return
+        counts[k] = int(value)
+    # The square covers columns 8 to 23; a k-wide window straddles each of its two sides at k - 1 positions.
+    # (That holds up to k = 13: a 15-high window centred on row 16 reaches row 23, where the disc begins.)
+    expected = {k: 2 * (k - 1) for k in keys}
+    measured_right = all(counts[k] == expected[k] for k in _MEASURED_BLURS)
+    if measured_right and counts[_PREDICTED_BLUR] == expected[_PREDICTED_BLUR]:
+        verdict(True, "A k-wide window straddles an edge at k - 1 positions, so a k x k blur spreads each of the "
+                      "square's two sides over k - 1 pixels: the wider the blur, the softer the edge. (Past "
+                      "k = 13 the window would also reach the disc.)")
+    elif measured_right:
+        verdict(False, f"your three counts are right. Which rule links each count to k? Apply it to k = "
+                        f"{_PREDICTED_BLUR}.")
+    elif all(counts[k] == expected[k] // 2 for k in _MEASURED_BLURS):
+        verdict(False, "that is one edge. The middle row of the square crosses two: its left side and its right side.")
+    elif all(counts[k] in (2 * k, 2 * (k + 1), k + 1, k) for k in _MEASURED_BLURS):
+        verdict(False, "close, but count only the values strictly between 0 and 1: a window that lies wholly on "
+                        "the background or wholly on the square gives 0 or 1, not an edge value.")
+    else:
+        wrong = [k for k in _MEASURED_BLURS if counts[k] != expected[k]]
+        verdict(False, f"recount for k = {', '.join(map(str, wrong))}: in row 16 of each blurred image, count the "
+                        f"values above 0.01 and below 0.99 (a sum of floats need not be exact).")

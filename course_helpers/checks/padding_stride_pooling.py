@@ -6,7 +6,8 @@ import numpy as np
 from .. import conv
 from .answers import as_int, as_number_array, call, contains_none, function_checker, verdict
 
-__all__ = ["check_output_size", "check_same_padding", "check_receptive_field", "check_my_max_pool"]
+__all__ = ["check_output_size", "check_same_padding", "check_receptive_field", "check_my_max_pool",
+           "check_fully_read_sizes"]
 
 
 def check_output_size(answer):
@@ -100,3 +101,61 @@ def check_my_max_pool(my_max_pool):
                             f"max of x[2i:2i + 2, 2j:2j + 2].")
             return
     verdict(True, "It matches keras.layers.MaxPooling2D(2) on even and odd sizes.")
+
+
+#: The sizes the learner searches, both ends included.
+FULLY_READ_RANGE = (150, 320)
+
+
+def _last_pixel_read(size):
+    """The last input row that reaches the course model's output: five blocks of a 3x3 conv and a 2x2 pool,
+    all 'valid' (computed on its own here, not with the notebook's ``walk``)."""
+    n, field, jump = size, 1, 1
+    for kernel, stride in [(3, 1), (2, 2)] * 5:
+        n = (n - kernel) // stride + 1
+        field, jump = field + (kernel - 1) * jump, jump * stride
+    return (n - 1) * jump + field - 1
+
+
+def check_fully_read_sizes(answer):
+    """Exercise: every input size from 150 to 320 px at which the course's model reads every pixel.
+
+    Parameters
+    ----------
+    answer : sequence of int
+        The sizes, in any order.
+    """
+    if contains_none(answer):
+        verdict(False, "replace None with your list of sizes, then run the cell again.")
+        return
+    try:
+        values = None if isinstance(answer, (str, bytes, dict)) else list(answer)
+    except TypeError:
+        values = None
+    whole = lambda v: (isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                       and np.isfinite(float(v)) and float(v).is_integer())
+    if values is None or not all(whole(v) for v in values):
+        verdict(False, f"answer with a list of whole numbers, the input sizes in pixels, like [150, 151]; "
+                        f"got {answer!r}.")
+        return
+    sizes = sorted({int(v) for v in values})
+    low, high = FULLY_READ_RANGE
+    expected = [size for size in range(low, high + 1) if _last_pixel_read(size) == size - 1]
+    outside = [size for size in sizes if not low <= size <= high]
+    unread = [size for size in sizes if low <= size <= high and _last_pixel_read(size) != size - 1]
+    if not sizes:
+        verdict(False, f"the list is empty, but some sizes from {low} to {high} are read completely. Run walk() "
+                        f"for each size and compare the last pixel reached with size - 1.")
+    elif outside:
+        verdict(False, f"{outside[0]} is outside the range: keep the sizes from {low} to {high}.")
+    elif unread:
+        size = unread[0]
+        verdict(False, f"at {size} px the model reads only rows and columns 0 to {_last_pixel_read(size)}: the last "
+                        f"{size - 1 - _last_pixel_read(size)} are never read. Keep a size only when the last pixel "
+                        f"reached is size - 1.")
+    elif sizes != expected:
+        verdict(False, f"every size in your list is read completely, but {len(expected) - len(sizes)} more "
+                        f"between {low} and {high} are too. Did your loop try every size in the range?")
+    else:
+        verdict(True, "158 + 32m, every 32nd size: each of the five 2x2 poolings needs an even side, and every 3x3 conv takes 2 "
+                      "off; adding 32 = 2^5 pixels keeps all five sides even.")
