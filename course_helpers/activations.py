@@ -3,7 +3,9 @@
 :func:`feature_extractor` builds a model that returns the outputs of chosen
 layers; :func:`plot_feature_maps` draws them, one row per layer;
 :func:`sparsity` measures how many activations are exactly zero;
-:func:`top_patches` finds the image patches that excite a channel most.
+:func:`top_patches` finds the image patches that excite a channel most, and
+:func:`plot_top_patches` draws them; :func:`units_read_by` says which units of a
+layer a later layer reads at all.
 """
 import matplotlib
 import matplotlib.pyplot as plt
@@ -22,6 +24,8 @@ __all__ = [
     "plot_sparsity",
     "plot_channel",
     "top_patches",
+    "units_read_by",
+    "plot_top_patches",
     "PADDING_VALUE",
 ]
 
@@ -73,6 +77,15 @@ def feature_extractor(model, layer_names=None, image_shape=None):
     return anatomy.submodel(model, layer_names, image_shape)
 
 
+def _short(value):
+    """A maximum in at most 4 characters' worth of precision: 0.0031, 0.52, 5.3, 12."""
+    if value >= 10:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2g}"
+
+
 def _scaled_to_its_maximum(channel):
     """0 stays 0 and the channel's maximum becomes 1; an all-zero (silent) channel stays all zeros."""
     top = float(channel.max())
@@ -81,7 +94,7 @@ def _scaled_to_its_maximum(channel):
     return np.clip(channel, 0, None) / top, False
 
 
-def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
+def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=False):
     """Feature maps of one image, one row per layer, each row labelled with its own layer.
 
     Each channel is scaled on its own, from 0 (black) to its own maximum
@@ -101,6 +114,10 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
         Channels shown per layer (the first ones). Default 8.
     size : float, optional
         Side of each panel in inches.
+    show_maximum : bool, optional
+        Write each panel's maximum (what its lightest colour stands for) in
+        its top left corner, so that panels drawn on their own scales can
+        still be compared. Default False.
 
     Returns
     -------
@@ -151,6 +168,10 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25):
                                                           hatch="///", edgecolor="0.6", linewidth=0))
                 ax.text(0.5, 0.5, "silent", transform=ax.transAxes, ha="center", va="center", fontsize=7,
                         color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
+            elif show_maximum:
+                ax.text(0.03, 0.97, _short(float(array[:, :, column].max())), transform=ax.transAxes, ha="left",
+                        va="top", fontsize=6, color="white",
+                        bbox={"facecolor": "black", "alpha": 0.6, "pad": 0.8, "linewidth": 0})
             if row == 0:
                 ax.set_title(f"ch {column}", fontsize=8)
     shown_channels = min(max_channels, max(array.shape[2] for array in arrays.values()))
@@ -175,7 +196,7 @@ def sparsity(maps):
     return {name: float(np.mean(np.asarray(value) == 0)) for name, value in maps.items()}
 
 
-def plot_by_depth(values, ylabel, title=None, percent=True, limits=None):
+def plot_by_depth(values, ylabel, title=None, percent=True, limits=None, errors=None):
     """One number per layer (e.g. sparsity), against depth: layers in order along x.
 
     Parameters
@@ -189,14 +210,26 @@ def plot_by_depth(values, ylabel, title=None, percent=True, limits=None):
     limits : (float, float), optional
         The y axis's range, fixed so that small changes are not blown up.
         Default: 0 to 100 for percentages, else Matplotlib's choice.
+    errors : dict of str -> float, or dict of str -> (float, float), optional
+        Error bars, in the units of ``values`` (fractions when ``percent``):
+        one half-width per layer, or (below, above) for an uneven interval.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     names = list(values)
-    shown = [100 * v for v in values.values()] if percent else list(values.values())
+    scale = 100 if percent else 1
+    shown = [scale * v for v in values.values()]
     fig, ax = plt.subplots(figsize=(max(4.5, 0.6 * len(names)), 3.2), constrained_layout=True)
+    if errors is not None:
+        missing = [name for name in names if name not in errors]
+        if missing:
+            raise ValueError(f"errors has no entry for {missing}; give one per layer of values.")
+        spans = np.array([np.broadcast_to(errors[name], (2,)) for name in names], dtype=float).T * scale
+        if np.any(spans < 0):
+            raise ValueError("errors must be half-widths of 0 or more.")
+        ax.errorbar(range(len(names)), shown, yerr=spans, fmt="none", ecolor="tab:blue", alpha=0.5, capsize=3)
     ax.plot(range(len(names)), shown, "o-")
     ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
     ax.set_ylabel(ylabel)
@@ -389,3 +422,141 @@ def top_patches(model, layer_name, images, channels, k=9, one_per_image=False, r
     if return_locations:
         return patches, best_values.astype(np.float32), np.stack([image_index, row, column], axis=-1)
     return patches
+
+
+def units_read_by(model, layer_name, later_layer_name):
+    """Which units of a layer reach a later layer at all: a (rows, columns) array of True/False.
+
+    A unit of ``layer_name`` is read by ``later_layer_name`` when its
+    receptive field lies inside the receptive field of some unit of the later
+    layer. With ``valid`` padding, the floor in each layer's output size drops
+    the last rows and columns that do not fill a window, so the later layer
+    may never read them. For the course's classifier, pool5 reads rows and
+    columns 0 to 3 of conv5's 5x5 map, never row or column 4.
+
+    Parameters
+    ----------
+    model : keras.Model
+    layer_name, later_layer_name : str
+        Conv or pooling layers, the second one after the first.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (rows, columns) of ``layer_name``'s output
+
+    Raises
+    ------
+    ValueError
+        For an unknown layer, a later layer that does not come after the
+        first, or units that cannot be located in the input.
+    """
+    anatomy.check_layer_names(model, [layer_name, later_layer_name])
+    leaves, first = anatomy.leaf_index(model, layer_name)
+    _, later = anatomy.leaf_index(model, later_layer_name)
+    if later <= first:
+        raise ValueError(f"{later_layer_name!r} must come after {layer_name!r} in the model.")
+    sides = []
+    for name in (layer_name, later_layer_name):
+        shape = tuple(feature_extractor(model, [name]).outputs[0].shape)
+        centres = anatomy.unit_centres(model, name)
+        if len(shape) != 4 or centres is None:
+            raise ValueError(f"the units of {name!r} cannot be located in the input; choose conv or pooling layers.")
+        sides.append((shape[1:3], centres, anatomy.receptive_field(model, name)[0]))
+    (shape, centres, field), (later_shape, later_centres, later_field) = sides
+    read = []
+    for count, (offset, step), later_count, (later_offset, later_step) in zip(shape, centres, later_shape,
+                                                                             later_centres):
+        starts = offset + step * np.arange(count) - (field - 1) / 2          # each unit's first input pixel
+        later_starts = later_offset + later_step * np.arange(later_count) - (later_field - 1) / 2
+        inside = ((starts[:, np.newaxis] >= later_starts - 1e-9)
+                  & (starts[:, np.newaxis] + field <= later_starts + later_field + 1e-9))
+        read.append(inside.any(axis=1))
+    return np.outer(read[0], read[1])
+
+
+def plot_top_patches(model, layer_name, images, channels, found, labels=None, class_names=("horse", "human"),
+                     read_by=None):
+    """Draw what :func:`top_patches` found: one row per channel.
+
+    Each row shows the picture that holds the channel's best unit, with that
+    unit's receptive field outlined; the channel's feature map for that
+    picture, from 0 (black) to its maximum, with the unit circled; then the
+    top crops, best first, each titled with its activation (and its
+    picture's class, coloured, when ``labels`` are given).
+
+    Parameters
+    ----------
+    model : keras.Model
+    layer_name : str
+    images : array_like, shape (N, H, W, 3)
+        The images :func:`top_patches` searched.
+    channels : sequence of int
+        The channels it explained, in its order.
+    found : tuple
+        What ``top_patches(..., return_locations=True)`` returned.
+    labels : array_like of int, shape (N,), optional
+        Each image's class, an index into ``class_names``.
+    class_names : sequence of str, optional
+    read_by : str, optional
+        A later layer, e.g. ``"pool5"``. Crops from units it never reads
+        (:func:`units_read_by`) get a dashed red frame, and each row counts
+        them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Rectangle
+
+    patches, values, places = found
+    images = np.asarray(images)
+    channels = [int(channel) for channel in np.atleast_1d(channels)]
+    if len(channels) != len(patches):
+        raise ValueError(f"found holds {len(patches)} channels' crops but channels names {len(channels)}; "
+                         f"pass the channels given to top_patches.")
+    field, jump = anatomy.receptive_field(model, layer_name)
+    layer_model = feature_extractor(model, [layer_name])
+    read = units_read_by(model, layer_name, read_by) if read_by is not None else None
+    class_colours = ["tab:orange", "tab:blue", "tab:green", "tab:red"]
+    k = patches.shape[1]
+    fig, axes = plt.subplots(len(channels), k + 2, figsize=(0.95 * k + 3.2, 1.4 * len(channels) + 0.5),
+                             width_ratios=[1.5, 1.5] + [1] * k, squeeze=False, constrained_layout=True)
+    for row_axes, channel, crops, acts, where in zip(axes, channels, patches, values, places):
+        image_index, row, column = (int(value) for value in where[0])
+        named = f"\n{class_names[int(labels[image_index])]}" if labels is not None else ""
+        row_axes[0].imshow(np.clip(images[image_index], 0, 1))
+        row_axes[0].add_patch(Rectangle((column * jump - 0.5, row * jump - 0.5), field, field, fill=False,
+                                        edgecolor="cyan", linewidth=2))
+        if field < 20:  # a small square: ring it so that it can be found on the thumbnail
+            row_axes[0].add_patch(matplotlib.patches.Circle((column * jump + field / 2, row * jump + field / 2),
+                                                            radius=12, fill=False, edgecolor="cyan", linewidth=1.2))
+        row_axes[0].set_title(f"ch {channel}, picture {image_index}{named}", fontsize=8)
+        channel_map = np.asarray(layer_model.predict_on_batch(images[image_index:image_index + 1])[layer_name])
+        channel_map = channel_map[0, ..., channel]
+        row_axes[1].imshow(channel_map, cmap="magma", vmin=0, vmax=max(float(channel_map.max()), 1e-12))
+        row_axes[1].plot(column, row, "o", markersize=12, markerfacecolor="none", markeredgecolor="cyan",
+                         markeredgewidth=1.5)
+        row_axes[1].set_title(f"{channel_map.shape[0]}x{channel_map.shape[1]} map, max {channel_map.max():.2f}",
+                              fontsize=8)
+        unread = 0
+        for ax, crop, activation, (image, unit_row, unit_column) in zip(row_axes[2:], crops, acts, where):
+            ax.imshow(np.clip(crop, 0, 1), interpolation="nearest")
+            if labels is not None:
+                label = int(labels[image])
+                ax.set_title(f"{activation:.2f} {class_names[label]}", fontsize=7,
+                             color=class_colours[label % len(class_colours)])
+            else:
+                ax.set_title(f"{activation:.2f}", fontsize=7)
+            if read is not None and not read[unit_row, unit_column]:
+                unread += 1
+                for spine in ax.spines.values():  # drawn around the crop, not over it
+                    spine.set(visible=True, color="red", linewidth=2.5, linestyle=(0, (3, 2)))
+        if read is not None:
+            row_axes[2].set_ylabel(f"{unread} of {k}\nnot read", fontsize=7, color="red" if unread else "0.3")
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    note = f"; dashed red frame: a unit {read_by} never reads" if read is not None else ""
+    fig.suptitle(f"{layer_name}: the top {k} crops of {len(channels)} channels, {field}x{field} px each, shown at "
+                 f"one size; crop titles: activation{' and class' if labels is not None else ''}{note}", fontsize=9)
+    return finish(fig)

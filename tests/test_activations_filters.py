@@ -94,6 +94,24 @@ def test_feature_map_grid_labels_each_row_with_its_own_layer_and_marks_silent_ch
         activations.plot_feature_maps({"x": np.zeros((2, 4, 4, 1))})
 
 
+def test_feature_map_grid_can_write_each_panels_maximum():
+    first = np.zeros((1, 4, 4, 3))
+    first[0, 1, 2, 0], first[0, 0, 0, 1] = 0.0031, 5.25  # channel 2 silent
+    fig = activations.plot_feature_maps({"first": first}, max_channels=3, show_maximum=True)
+    assert [t.get_text() for ax in fig.axes for t in ax.texts] == ["0.0031", "5.2", "silent"]
+    plain = activations.plot_feature_maps({"first": first}, max_channels=3)
+    assert [t.get_text() for ax in plain.axes for t in ax.texts] == ["silent"]  # off by default
+
+
+def test_plot_by_depth_draws_error_bars_in_percent():
+    fig = activations.plot_by_depth({"a": 0.5, "b": 0.9}, "accuracy (%)", errors={"a": 0.1, "b": (0.05, 0.02)})
+    bars = fig.axes[0].collections[0].get_segments()
+    np.testing.assert_allclose([(segment[0][1], segment[1][1]) for segment in bars], [(40, 60), (85, 92)])
+    with pytest.raises(ValueError, match=r"no entry for \['b'\]"):
+        activations.plot_by_depth({"a": 0.5, "b": 0.9}, "accuracy (%)", errors={"a": 0.1})
+    assert not activations.plot_by_depth({"a": 0.5}, "x").axes[0].collections  # no errors, no bars
+
+
 def test_plot_channel_checks_the_channel():
     maps = {"c1": np.zeros((1, 5, 5, 4))}
     assert "c1, channel 3" in activations.plot_channel(maps, "c1", 3).axes[0].get_title()
@@ -376,6 +394,66 @@ def test_top_patches_clear_errors(arguments, error, words):
     with pytest.raises(error) as info:
         activations.top_patches(square_detector(), layer_name, pictures_with_a_square(), channels, *k)
     assert words in str(info.value)
+
+
+def test_units_read_by_follows_the_floor_of_valid_layers():
+    model = small_cnn()  # 40 -> c1 38 -> p1 19 -> c2 17 -> p2 8: p2 reads c2's rows 0-15, p1's 0-17, c1's 0-35
+    assert activations.units_read_by(model, "c2", "p2").shape == (17, 17)
+    for name, rows_read in [("c2", 16), ("p1", 18), ("c1", 36)]:
+        read = activations.units_read_by(model, name, "p2")
+        expected = np.zeros(read.shape[0], bool)
+        expected[:rows_read] = True
+        np.testing.assert_array_equal(read, np.outer(expected, expected))
+    assert activations.units_read_by(model, "c1", "c2").all()  # p1 drops nothing of c1's 38 rows
+    with pytest.raises(ValueError, match="must come after"):
+        activations.units_read_by(model, "p2", "c1")
+
+
+def test_units_read_by_agrees_with_the_gradient():
+    """The units whose value can change the later layer's output are exactly the ones read."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([
+        keras.Input(shape=(41, 41, 1)),
+        keras.layers.Conv2D(1, 3, kernel_initializer="ones", use_bias=False, name="a"),
+        keras.layers.AveragePooling2D(2, name="b"),
+        keras.layers.Conv2D(1, 4, strides=2, kernel_initializer="ones", use_bias=False, name="c"),
+        keras.layers.AveragePooling2D(3, name="d"),
+    ])
+    for name in ["a", "b", "c"]:
+        upper = keras.Model(model.get_layer(name).output, model.get_layer("d").output)
+        maps = tf.ones((1, *model.get_layer(name).output.shape[1:]))
+        with tf.GradientTape() as tape:
+            tape.watch(maps)
+            total = tf.reduce_sum(upper(maps))
+        reaches = tape.gradient(total, maps).numpy()[0, :, :, 0] != 0
+        np.testing.assert_array_equal(activations.units_read_by(model, name, "d"), reaches)
+
+
+def test_plot_top_patches_labels_classes_and_marks_units_never_read():
+    model = keras.Sequential([keras.Input(shape=(21, 21, 3)),  # detect 19x19; pool 9x9 never reads row/column 18
+                              keras.layers.Conv2D(1, 3, activation="relu", name="detect"),
+                              keras.layers.MaxPooling2D(2, name="pool")])
+    model.get_layer("detect").set_weights([np.full((3, 3, 3, 1), 1 / 27, np.float32), np.zeros(1, np.float32)])
+    pictures = 0.1 * np.random.default_rng(1).random((5, 21, 21, 3)).astype("float32")
+    pictures[3, 10:13, 6:9] = 1.0    # the best unit, (10, 6): read
+    pictures[1, 18:21, 18:21] = 0.9  # the second, (18, 18): never read
+    found = activations.top_patches(model, "detect", pictures, [0], k=3, one_per_image=True, return_locations=True)
+    assert found[2][0, :2].tolist() == [[3, 10, 6], [1, 18, 18]]
+    labels = np.array([0, 1, 0, 1, 0])
+    fig = activations.plot_top_patches(model, "detect", pictures, [0], found, labels=labels, read_by="pool")
+    axes = fig.axes
+    assert axes[0].get_title() == "ch 0, picture 3\nhuman"
+    assert [ax.get_title().split()[1] for ax in axes[2:5]] == [["horse", "human"][labels[i]] for i in found[2][0, :, 0]]
+    assert [ax.title.get_color() for ax in axes[2:4]] == ["tab:blue", "tab:blue"]  # pictures 3 and 1: humans
+    framed = [ax.spines["top"].get_visible() and ax.spines["top"].get_edgecolor() == (1.0, 0.0, 0.0, 1.0)
+              for ax in axes[2:5]]
+    assert framed[:2] == [False, True]
+    assert axes[2].get_ylabel() == f"{sum(framed)} of 3\nnot read"
+    assert "a unit pool never reads" in fig._suptitle.get_text()
+    plain = activations.plot_top_patches(model, "detect", pictures, [0], found)  # no labels, no frames
+    assert plain.axes[3].get_title() == f"{found[1][0, 1]:.2f}" and plain.axes[2].get_ylabel() == ""
+    with pytest.raises(ValueError, match="found holds 1 channels"):
+        activations.plot_top_patches(model, "detect", pictures, [0, 1], found)
 
 
 def test_top_patches_wants_a_batch():

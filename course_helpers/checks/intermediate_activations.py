@@ -93,4 +93,5 @@ def check_zeros_cause(answer):
         {"a": "these conv layers use 'valid' padding: no zeros are added at all.",
          "c": "max pooling only picks values; it cannot create a zero that was not there. Where do the "
               "zeros come from in the first place?",
-         "d": "rounding would give tiny numbers, not exact zeros in 40 % of the outputs."})
+         "d": "rounding would give tiny numbers, not exact zeros in nearly half of the outputs "
+              "(section 4 printed the share for each layer)."})
