@@ -19,7 +19,7 @@ Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
 :func:`check_unsafe_augmentation`, :func:`check_build_model`,
-:func:`check_fully_read_size`.
+:func:`check_fully_read_size`, :func:`check_recipe_experiment`.
 
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 :func:`check_zero_fraction`, :func:`check_dead_channels`,
@@ -46,7 +46,7 @@ from .intermediate_activations import check_conv3_shape, check_dead_channels, ch
 from .padding_stride_pooling import (check_fully_read_sizes, check_my_max_pool, check_output_size,
                                      check_receptive_field, check_same_padding)
 from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
-                       check_flatten_size, check_fully_read_size, check_unsafe_augmentation)
+                       check_flatten_size, check_fully_read_size, check_recipe_experiment, check_unsafe_augmentation)
 
 __all__ = [
     "PASS",
@@ -74,6 +74,7 @@ __all__ = [
     "check_unsafe_augmentation",
     "check_build_model",
     "check_fully_read_size",
+    "check_recipe_experiment",
     "EXAMPLE_CONFUSION",
     "check_conv3_shape",
     "check_zero_fraction",
