@@ -450,10 +450,16 @@ def test_total_variation(capsys):
 
 
 def test_receptive_layer(capsys):
-    assert_passes(capsys, checks.check_receptive_layer, "conv4")
-    assert_hints(capsys, checks.check_receptive_layer, "conv3", "go deeper")
-    assert_hints(capsys, checks.check_receptive_layer, "conv5", "too deep")
-    assert_hints(capsys, checks.check_receptive_layer, "pool4", "'conv1' to 'conv5'")
+    # With more blocks like the model's five, conv6 is the first conv layer whose units see the 150 px input.
+    assert_passes(capsys, checks.check_receptive_layer, "conv6")
+    assert_passes(capsys, checks.check_receptive_layer, " Conv6 ")
+    checks.check_receptive_layer("conv6")
+    assert "158x158" in capsys.readouterr().out
+    assert_hints(capsys, checks.check_receptive_layer, "conv5", "78x78", "go deeper", secret="conv6")
+    assert_hints(capsys, checks.check_receptive_layer, "conv7", "318x318", "shallower", secret="conv6")
+    assert_hints(capsys, checks.check_receptive_layer, "pool4", "'conv1' or deeper")
+    assert_hints(capsys, checks.check_receptive_layer, 6, "'conv1' or deeper")
+    assert_hints(capsys, checks.check_receptive_layer, None, "replace None")
 
 
 def test_smoothness_regularizer(capsys):
@@ -518,7 +524,7 @@ CHOICES = [
     (checks.check_tv_experiment, "b", "acd", ["both fall", "activation falls", "gives up activation"]),
     (checks.check_why_logit, "c", "abd", ["rounds to", "exactly 0", "is 0 in float32", "exactly zero"]),
     (checks.check_centre_bias, "b", "acd", ["cover the middle", "in the middle", "centre prior"]),
-    (checks.check_receptive_layer, "conv4", ["conv1", "conv2", "conv3", "conv5"], ["conv4", "38x38"]),
+    (checks.check_receptive_layer, "conv6", ["conv1", "conv4", "conv5", "conv7", "conv8"], ["conv6", "158x158"]),
 ]
 
 

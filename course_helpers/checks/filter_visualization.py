@@ -71,27 +71,43 @@ def check_total_variation(total_variation):
     verdict(True, "Flat images score 0, noisy ones score high: that is what the penalty discourages.")
 
 
+def _deeper_fields(blocks=20):
+    """Receptive field (side, jump) of conv1 to conv``blocks`` if the course's model went on with blocks like its
+    own: a 3x3 'valid' conv, and a 2x2 max-pooling before each next conv."""
+    fields, stack = {}, []
+    for block in range(1, blocks + 1):
+        stack.append((3, 1))
+        fields[f"conv{block}"] = conv.receptive_field(stack)
+        stack.append((2, 2))
+    return fields
+
+
 def check_receptive_layer(answer):
-    """Exercise: which conv layer's units see 38x38 input pixels?"""
+    """Exercise: with more blocks like the model's five, which is the first conv layer whose units see the whole
+    150 px input?"""
     if answer is None:
         verdict(False, "replace None with a layer name in quotes, like 'conv2'.")
         return
-    if not isinstance(answer, str) or answer.strip().lower() not in {f"conv{i}" for i in range(1, 6)}:
-        verdict(False, f"answer with one of 'conv1' to 'conv5'; got {answer!r}.")
+    fields, input_side = _deeper_fields(), 150   # the course's model takes 150 px images
+    chosen = answer.strip().lower() if isinstance(answer, str) else None
+    if chosen not in fields:
+        verdict(False, f"answer with a conv layer's name, 'conv1' or deeper, like 'conv2'; got {answer!r}.")
         return
-    sizes, stack = {}, []
-    for block in range(1, 6):
-        stack.append((3, 1))
-        sizes[f"conv{block}"] = conv.receptive_field(stack)[0]
-        stack.append((2, 2))
-    chosen = answer.strip().lower()
-    if sizes[chosen] == 38:
-        verdict(True, "3, 8, 18, 38, 78: from one conv to the next the field grows by 5, 10, 20, 40: the pooling "
-                      "adds 1 jump and the next 3x3 conv 2 doubled jumps, 5 times a jump that doubles each block.")
-    elif sizes[chosen] < 38:
-        verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: go deeper.")
+    first = next(name for name, (side, _) in fields.items() if side >= input_side)
+    side, jump = fields[chosen]
+    if chosen == first:
+        below_name = f"conv{int(chosen[4:]) - 1}"
+        below, below_jump = fields[below_name]
+        verdict(True, f"{chosen}'s units would see {side}x{side} px: {below_name}'s {below}, plus {below_jump} for "
+                      f"the 2x2 pooling (1 x its input jump, {below_jump} px), plus {2 * jump} for the 3x3 conv "
+                      f"(2 x the doubled jump, {jump} px). Each block adds 5 x its input jump, and the jump doubles "
+                      f"from block to block: +5, +10, +20, +40, +80 px.")
+    elif side < input_side:
+        verdict(False, f"{chosen}'s units see {side}x{side} px, less than the {input_side} px input: go deeper. "
+                       f"A 2x2 pooling adds 1 jump and then doubles the jump; a 3x3 conv adds 2 jumps.")
     else:
-        verdict(False, f"{chosen} sees {sizes[chosen]}x{sizes[chosen]} pixels: that is too deep.")
+        verdict(False, f"{chosen}'s units would see {side}x{side} px, but a shallower layer already sees the "
+                       f"whole {input_side} px: go back one block at a time.")
 
 
 def check_smoothness_regularizer(answer):
