@@ -384,11 +384,13 @@ def top_patches(model, layer_name, images, channels, k=9, one_per_image=False, r
         raise ValueError(f"{layer_name!r} gives outputs of shape {feature_shape}, not feature maps; "
                          f"choose a conv or pooling layer, e.g. one of {anatomy.list_layers(model)}.")
     _, rows, columns, count = feature_shape
+    if rows is None or columns is None:  # a model that takes any image size: measure the maps of these images
+        rows, columns = np.asarray(extractor(array[:1], training=False)[layer_name]).shape[1:3]
     channels = _channel_list(channels, count, layer_name)
     if not isinstance(one_per_image, (bool, np.bool_)):
         raise TypeError(f"one_per_image must be True or False, not {one_per_image!r}.")
     k = check_int(k, "k", 1, len(array) if one_per_image else len(array) * rows * columns)
-    centres = anatomy.unit_centres(model, layer_name)
+    centres = anatomy.unit_centres(model, layer_name, array.shape[1:3])
     if centres is None:
         raise ValueError(f"the units of {layer_name!r} cannot be located in the input: a layer on the way changes "
                          f"the geometry in a way the course does not follow (resizing, padding, merging); "

@@ -544,16 +544,21 @@ def centres_of(layers, input_size):
     return list(zip(offset, jump))
 
 
-def unit_centres(model, layer_name):
+def unit_centres(model, layer_name, image_size=None):
     """Where the units of a layer sit in the input image: ``[(offset, step), (offset, step)]``.
 
     Unit i along an axis is centred on input pixel ``offset + step * i``
     (rows first, then columns). For the course's classifier, conv5 gives
     ``[(38.5, 16.0), (38.5, 16.0)]``. None if a layer on the way changes the
     geometry in a way this does not know (e.g. a Resizing layer).
+    ``image_size`` (height, width) is needed only for a model that takes any
+    size (its input shape has None); default: the model's input size.
     """
     leaves, index = leaf_index(model, layer_name)
-    return centres_of(leaves[: index + 1], tuple(model.inputs[0].shape[1:3]))
+    size = tuple(image_size) if image_size is not None else tuple(model.inputs[0].shape[1:3])
+    if None in size:
+        raise ValueError(f"the model takes images of any size; pass image_size=(height, width).")
+    return centres_of(leaves[: index + 1], size)
 
 
 def receptive_field(model, layer_name):
@@ -572,6 +577,11 @@ def receptive_field(model, layer_name):
     stack = []
     for layer in leaves[: index + 1]:
         kind = type(layer).__name__
+        sizes = [tuple(getattr(layer, name)) for name in ("kernel_size", "pool_size", "strides", "dilation_rate")
+                 if isinstance(getattr(layer, name, None), (tuple, list))]
+        if any(len(set(size)) > 1 for size in sizes):
+            raise ValueError(f"layer {layer.name!r} is not square ({', '.join(map(str, sizes))}): the course "
+                             f"follows receptive fields of square kernels, pools and strides only.")
         if kind in CONV_TYPES:
             extent = (layer.kernel_size[0] - 1) * getattr(layer, "dilation_rate", (1, 1))[0] + 1
             stack.append((extent, layer.strides[0]))
