@@ -412,6 +412,27 @@ def test_pointing_game_and_energy_in_mask():
         cam.pointing_game(np.zeros((2, 20, 20)), np.zeros((2, 10, 10)))
 
 
+def test_pointing_game_ties_go_to_the_pixel_nearest_the_centre_at_every_edge():
+    """An aligned map whose hottest unit is at an edge ties along a band from the unit's centre to the
+    border. The tied pixel nearest the picture's centre, the unit's centre, counts, at every edge alike."""
+    size, unit_centre = 40, 10  # a unit centred 10 px from the edge: its band of equal heat covers pixels 0 to 10
+    for flip in [lambda a: a, np.flipud, np.fliplr, lambda a: a.T, lambda a: np.flipud(np.fliplr(a))]:
+        heat = np.zeros((size, size))
+        heat[:unit_centre + 1, 18:22] = 1.0  # the band, reaching the top border
+        figure = np.zeros((size, size), bool)
+        figure[unit_centre, 19:21] = True  # figure pixels at the unit's centre only (the two middle columns)
+        assert cam.pointing_game(flip(heat)[None], flip(figure)[None], tolerance_px=0) == 1.0
+        border = np.zeros((size, size), bool)
+        border[0, 18:22] = True  # figure pixels on the border end of the band only
+        assert cam.pointing_game(flip(heat)[None], flip(border)[None], tolerance_px=0) == 0.0
+
+
+def test_pointing_game_counts_a_blank_map_as_a_miss():
+    masks = np.ones((2, 20, 20), bool)  # the figure covers everything: any pixel would be a hit
+    assert cam.pointing_game(np.zeros((2, 20, 20)), masks) == 0.0
+    assert cam.pointing_game(np.full((1, 20, 20), 0.7), masks[:1]) == 0.0
+
+
 def test_deletion_and_insertion_curves_start_and_end_where_they_must():
     model = sigmoid_sequential()
     image = IMAGES[0]
@@ -745,13 +766,17 @@ def test_occlusion_finds_the_only_region_that_matters():
     np.testing.assert_allclose(horse, -maps, atol=1e-6)  # class 0 explains -logit
 
 
-def test_occlusion_defaults_cover_every_pixel_and_fill_with_the_mean():
+def test_occlusion_defaults_cover_every_pixel_and_mean_fill_hides_with_the_mean_colour():
     model = region_model(size=20, top=9, left=9, side=2)
     picture = 0.5 * np.random.default_rng(4).random((1, 20, 20, 3)).astype("float32")
     picture[:, 9:11, 9:11] = 1.0  # the region the model reads is brighter than the picture's mean
-    default = cam.occlusion(model, picture, class_index=1)  # patch round(20 / 8) = 3, stride 1
+    default = cam.occlusion(model, picture, class_index=1)  # patch round(20 / 8) = 3, stride 1, black
     np.testing.assert_allclose(default, cam.occlusion(model, picture, class_index=1, patch=3, stride=1, fill=0.0))
     assert np.all(np.isfinite(default)) and default[0, 9:11, 9:11].min() > 0
+    mean_filled = cam.occlusion(model, picture, class_index=1, fill="mean")
+    starts = list(range(18))
+    np.testing.assert_allclose(mean_filled[0], occlusion_by_hand(lambda x: x[9:11, 9:11].mean(), picture[0], 3, starts,
+                                                                 starts, picture[0].mean(axis=(0, 1))), atol=1e-5)
     odd = cam.occlusion(model, picture, class_index=1, patch=4, stride=3, fill=0.0)
     starts = [0, 3, 6, 9, 12, 15, 16]  # the last one flush with the edge: pixel 19 is hidden too
     np.testing.assert_allclose(odd[0], occlusion_by_hand(lambda x: x[9:11, 9:11].mean(), picture[0], 4, starts, starts,

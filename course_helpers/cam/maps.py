@@ -242,7 +242,9 @@ def predicted_classes(model, images):
     return np.concatenate(chosen)
 
 
-def _input_gradients(model, array, class_index):
+def _input_gradients(model, array, class_index, reduce=None):
+    """The gradient of each image's class score with respect to its pixels, (N, H, W, C), a chunk at a time;
+    ``reduce``, when given, is applied to each chunk's gradients, so the full gradients never need to be held."""
     import tensorflow as tf
 
     body_model, (_, to_logits, head) = anatomy.body_model(model)
@@ -256,7 +258,8 @@ def _input_gradients(model, array, class_index):
             scores, _ = _class_scores(logits, head, None if classes is None else classes[start:start + _CHUNK],
                                       len(inputs))
             total = tf.reduce_sum(scores)
-        chunks.append(tape.gradient(total, inputs))
+        gradients = tape.gradient(total, inputs)
+        chunks.append(gradients if reduce is None else reduce(gradients))
     return tf.concat(chunks, axis=0)
 
 
@@ -276,8 +279,9 @@ def saliency(model, images, class_index=None):
     import tensorflow as tf
 
     array = check_images(model, images)
-    gradients = _input_gradients(model, array, class_index)
-    return np.asarray(_normalize(tf.reduce_max(tf.abs(gradients), axis=-1)), dtype=np.float32)
+    # Reduced over the colours chunk by chunk: a third of the memory of the full gradients.
+    pixel_maps = _input_gradients(model, array, class_index, reduce=lambda g: tf.reduce_max(tf.abs(g), axis=-1))
+    return np.asarray(_normalize(pixel_maps), dtype=np.float32)
 
 
 def smoothgrad(model, images, class_index=None, n=20, sigma=0.15, seed=None):
@@ -466,10 +470,15 @@ def occlusion(model, images, class_index=None, patch=None, stride=None, fill=0.0
     fill : float or "mean", optional
         What hides the patch: a number (default 0.0, black for images in
         [0, 1], the zero baseline other libraries use too), or ``"mean"``,
-        each image's own mean colour. For photos, prefer ``"mean"``: a black
-        square is itself a strong, unnatural feature. On notebook 7's stand-in
-        pictures, black-filled maps found the figure less often than a random
-        map, and mean-filled ones far more often.
+        each image's own mean colour. Zeiler and Fergus hid patches with grey;
+        the mean colour is the same idea, fitted to each picture. For photos,
+        prefer ``"mean"``: a black square is itself a strong, unnatural
+        feature. On 40 of notebook 7's stand-in pictures, under two course
+        seeds, black-filled maps scored worse than a random map on deletion
+        and insertion; mean-filled ones did better on all three scores. The
+        default stays 0.0 because the mean hides nothing where a picture
+        already has its mean colour, and because it is the baseline that
+        integrated gradients and other libraries use.
 
     Returns
     -------

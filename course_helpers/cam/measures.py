@@ -21,8 +21,11 @@ _EPSILON = 1e-8
 
 
 def _check_pairs(heatmaps, masks):
-    heat = np.asarray(heatmaps, dtype=np.float64)
-    mask = np.asarray(masks).astype(bool)
+    # Float maps are kept as they are (no float64 copy of a whole batch); each map is summed in float64 below.
+    heat = np.asarray(heatmaps)
+    if not np.issubdtype(heat.dtype, np.floating):
+        heat = heat.astype(np.float64)
+    mask = np.asarray(masks, dtype=bool)
     if heat.ndim == 2:
         heat, mask = heat[None], mask[None] if mask.ndim == 2 else mask
     if heat.shape != mask.shape or heat.ndim != 3:
@@ -39,21 +42,40 @@ def pointing_game(heatmaps, masks, tolerance_px=15):
     masks : array_like of bool, shape (N, H, W)
         True on the figure.
     tolerance_px : int, optional
-        A hit may miss the mask by this many pixels, as in the original
-        protocol. Default 15.
+        A hit may miss the mask by this many pixels along both rows and
+        columns (a square window, as in the original protocol). Default 15.
 
     Returns
     -------
     float
-        Hit rate in [0, 1]. Ties for the hottest pixel go to the first one.
+        Hit rate in [0, 1].
+
+    Notes
+    -----
+    When several pixels share the hottest value, the one nearest the
+    picture's centre counts (the first in reading order among equally near
+    ones). Ties come from flat areas: an aligned Grad-CAM map repeats its
+    outermost units' values out to the border, so when an edge unit is the
+    hottest, a whole band from the unit's centre to the border ties. The
+    pixel nearest the picture's centre is then the unit's own centre, at
+    every edge alike; the first pixel in reading order would be the border
+    at the top and left edges but the unit's centre at the bottom and right.
+    A constant map (all zeros, say) has no hottest pixel and counts as a
+    miss.
     """
     heat, mask = _check_pairs(heatmaps, masks)
     radius = int(tolerance_px)
     if radius < 0:
         raise ValueError(f"tolerance_px must be 0 or more; got {tolerance_px!r}.")
+    height, width = heat.shape[1:]
     hits = 0
     for one_heat, one_mask in zip(heat, mask):
-        row, column = np.unravel_index(np.argmax(one_heat), one_heat.shape)
+        peak = one_heat.max()
+        if peak == one_heat.min():  # a blank map points nowhere
+            continue
+        rows, columns = np.nonzero(one_heat == peak)  # reading order
+        nearest = np.argmin((rows - (height - 1) / 2) ** 2 + (columns - (width - 1) / 2) ** 2)
+        row, column = rows[nearest], columns[nearest]
         # A hit: some figure pixel within the square of side 2 * radius + 1 around the hottest pixel.
         hits += bool(one_mask[max(0, row - radius):row + radius + 1, max(0, column - radius):column + radius + 1].any())
     return hits / len(heat)
@@ -68,9 +90,12 @@ def energy_in_mask(heatmaps, masks):
         In [0, 1]; a map with no heat at all counts as 0.
     """
     heat, mask = _check_pairs(heatmaps, masks)
-    total = heat.sum(axis=(1, 2))
-    inside = (heat * mask).sum(axis=(1, 2))
-    return float(np.mean(np.where(total > 0, inside / np.maximum(total, _EPSILON), 0.0)))
+    shares = []
+    for one_heat, one_mask in zip(heat, mask):  # one map at a time: no copy of the whole batch
+        total = one_heat.sum(dtype=np.float64)
+        inside = one_heat[one_mask].sum(dtype=np.float64)
+        shares.append(inside / max(total, _EPSILON) if total > 0 else 0.0)
+    return float(np.mean(shares))
 
 
 def class_probability(model, batch, class_index):
@@ -115,9 +140,12 @@ def deletion_insertion(model, image, heatmap, class_index, steps=50, return_curv
         deleted region's silhouette, which a shape-based model may still
         recognize. Default "black".
     blur_sigma : float, optional
-        The blur's Gaussian sigma in pixels. It must be strong enough that the
-        blurred copy no longer shows the figure's shape: 10 px (the default)
-        does at 150 px, where RISE's 5 px leaves most figures recognizable.
+        The blur's Gaussian sigma in pixels. It must be strong enough to blur
+        away most of the figure's shape: 10 px (the default) does at 150 px,
+        where RISE's 5 px leaves most figures recognizable. A blurred figure
+        is still a coloured blob where the figure was, and the model may give
+        it a high probability: the end of the deletion curve and the start of
+        the insertion curve show how high.
     seed : int, optional
         Orders pixels of equal heat. Default 0, moved by ``COURSE_SEED``.
 

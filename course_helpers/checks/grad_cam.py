@@ -65,30 +65,33 @@ def check_weighted_map(weighted_map):
 
 
 def check_why_logit(answer):
-    """Exercise: for one sigmoid unit and maps scaled to [0, 1], when does the probability change the map?"""
+    """Exercise: a softmax over cat, dog and fox; the gradient of p_cat where the cat's logit gradient is +1."""
     multiple_choice(
         answer, {"a", "b", "c", "d"}, "c",
-        "The probability's gradient is p(1 - p) times the logit's: the same factor everywhere, which scaling each "
-        "map cancels, until it rounds to 0. A softmax's gradient also mixes in the other classes.",
-        {"a": "almost. Scaling each map cancels a factor that is the same everywhere, whatever its size. Is "
-              "there a value of that factor that no scaling can undo? And is a softmax's gradient one factor too?",
-         "b": "the gradient does shrink, but by one factor for the whole map. What does scaling each map to "
-              "[0, 1] do to a factor that is the same everywhere?",
-         "d": "the factor p(1 - p) depends on how sure the model is, not on whether it is right. When could it "
-              "make a difference?"})
+        "p_cat (1.0 - (0.5 * 1.0 + 0.4 * 3.0 + 0.1 * 0)) = 0.5 * (1.0 - 1.7) = -0.35. The activation raises the "
+        "cat's logit, but the dog's more, so through the probability it counts against the cat. The logit keeps "
+        "each class's evidence apart.",
+        {"a": "p(1 - p) is the sigmoid's factor, for a single unit. A softmax's gradient has a second term, the "
+              "sum over all classes k: work it out with the numbers given.",
+         "b": "that is the first term only. What does the sum over the classes k subtract from the cat's own "
+              "gradient, and which sign is left?",
+         "d": "the sign is right. Check the factor in front of the bracket: the formula is p_c times (the "
+              "class's gradient minus the weighted sum)."})
 
 
 def check_centre_bias(answer):
-    """Exercise: what does a centre Gaussian scoring about 0.9 in the pointing game tell you?"""
+    """Exercise: a method scoring 0.90 overall and 0.85 away from the middle, against a centre baseline's 0.92 and 0."""
     multiple_choice(
         answer, {"a", "b", "c", "d"}, "b",
-        "A benchmark is only as good as its baselines. Where subjects sit in the middle, pointing at the middle "
-        "scores well, so a method must also be judged where the figure is not in the middle.",
-        {"a": "the centre Gaussian ignores the image completely; it cannot explain anything. What does its score "
-              "say about the data instead?",
-         "c": "Grad-CAM's own score is high too; the baseline's score is about the images, not about Grad-CAM.",
-         "d": "the masks come from the renderer that drew the figures; they are exact. Where do the figures "
-              "usually sit?"})
+        "A benchmark is only as good as its baselines. Where most subjects sit near the centre, pointing there "
+        "scores well without looking; the figures away from it separate a method from that guess, roughly, "
+        "on 20 pictures.",
+        {"a": "the two overall scores are close, and the baseline's comes from where the figures sit, not from "
+              "the pictures. Which column can separate a method from it, and what does it show?",
+         "c": "a generous tolerance would raise both scores alike. Does it explain the column where the two "
+              "differ by 0.85?",
+         "d": "the centre Gaussian ignores the picture, so it cannot explain any one image. What does its "
+              "score tell you about the data instead?"})
 
 
 def _largest_stretch_shift(layer_name, size=150):
