@@ -1,7 +1,7 @@
 """Per-image time of the input-space attribution maps on the course model at 150 px. (``make bench``)
 
 Times ``cam.occlusion`` (default patch 19 px, stride 9: 256 patch positions),
-``cam.integrated_gradients`` (64 steps: 65 gradients per image) and
+``cam.integrated_gradients`` (64 steps, ``tolerance=None``: 65 gradients per image) and
 ``cam.guided_backprop`` on notebook 4's classifier, with ``cam.saliency`` and
 ``cam.grad_cam`` (conv5) as references, for one validation image and for a
 batch of 8, explaining the "human" logit (class 1). Each time is the best of a
@@ -69,7 +69,7 @@ def main(argv=None):
     methods = [
         ("occlusion (patch 19, stride 9, mean fill)", lambda images: cam.occlusion(model, images, class_index=1, fill="mean"), 1),
         ("integrated_gradients (steps 64)",
-         lambda images: cam.integrated_gradients(model, images, class_index=1, steps=64), 2),
+         lambda images: cam.integrated_gradients(model, images, class_index=1, steps=64, tolerance=None), 2),
         ("guided_backprop", lambda images: cam.guided_backprop(model, images, class_index=1), 3),
         ("saliency (reference)", lambda images: cam.saliency(model, images, class_index=1), 3),
         ("grad_cam conv5 (reference)", lambda images: cam.grad_cam(model, images, "conv5", class_index=1), 3),
