@@ -94,7 +94,7 @@ def _scaled_to_its_maximum(channel):
     return np.clip(channel, 0, None) / top, False
 
 
-def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=False):
+def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=False, channels=None):
     """Feature maps of one image, one row per layer, each row labelled with its own layer.
 
     Each channel is scaled on its own, from 0 (black) to its own maximum
@@ -111,13 +111,19 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
     image : array_like, shape (H, W, 3), optional
         The input, shown at the start of the first row.
     max_channels : int, optional
-        Channels shown per layer (the first ones). Default 8.
+        Channels shown per layer (the first ones, unless ``channels`` names
+        others). Default 8.
     size : float, optional
         Side of each panel in inches.
     show_maximum : bool, optional
         Write each panel's maximum (what its lightest colour stands for) in
         its top left corner, so that panels drawn on their own scales can
         still be compared. Default False.
+    channels : dict of str -> sequence of int, optional
+        For the layers named in it, the channels to show instead of the first
+        ones (at most ``max_channels``, in the order given), for example those a
+        rule picks; each panel is then titled with its channel's number. Layers
+        not named show their first channels.
 
     Returns
     -------
@@ -135,6 +141,15 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
         if array.ndim != 3:
             raise ValueError(f"{name!r} must be (H, W, C) feature maps; got shape {array.shape}.")
         arrays[name] = array
+    chosen = {}
+    for name, array in arrays.items():
+        depth = array.shape[2]
+        picked = list(range(min(max_channels, depth))) if channels is None or name not in channels \
+            else [int(c) for c in list(channels[name])[:max_channels]]
+        if not all(0 <= c < depth for c in picked):
+            raise ValueError(f"channels[{name!r}] must hold channel numbers from 0 to {depth - 1}; got {picked}.")
+        chosen[name] = picked
+    first_ones = all(picked == list(range(len(picked))) for picked in chosen.values())
     columns = max_channels + 1
     fig, axes = plt.subplots(len(arrays), columns, figsize=(size * columns, size * len(arrays) + 0.3),
                              squeeze=False, constrained_layout=True)
@@ -146,10 +161,13 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
             label_ax.set_title("input", fontsize=8)
         label_ax.set_xticks([])
         label_ax.set_yticks([])
-        listed = min(max_channels, array.shape[2])
-        channels = f"ch 0-{listed - 1}" if listed > 1 else "ch 0"
+        picked = chosen[name]
+        if picked == list(range(len(picked))):
+            listed = f"ch 0-{len(picked) - 1}" if len(picked) > 1 else "ch 0"
+        else:
+            listed = f"{len(picked)} chosen ch"
         height, width, depth = array.shape
-        label_ax.set_ylabel(f"{name}\n{height}x{width}x{depth}\n{channels} of {depth}", fontsize=8,
+        label_ax.set_ylabel(f"{name}\n{height}x{width}x{depth}\n{listed} of {depth}", fontsize=8,
                             rotation=0, ha="right", va="center")
         if not (row == 0 and image is not None):
             for spine in label_ax.spines.values():
@@ -158,10 +176,11 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
             ax = axes[row, column + 1]
             ax.set_xticks([])
             ax.set_yticks([])
-            if column >= array.shape[2]:
+            if column >= len(picked):
                 ax.axis("off")
                 continue
-            shown, silent = _scaled_to_its_maximum(array[:, :, column].astype(float))
+            channel = picked[column]
+            shown, silent = _scaled_to_its_maximum(array[:, :, channel].astype(float))
             ax.imshow(shown, cmap=colormap, vmin=0, vmax=1)
             if silent:
                 ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), array.shape[1], array.shape[0], fill=False,
@@ -169,14 +188,14 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
                 ax.text(0.5, 0.5, "silent", transform=ax.transAxes, ha="center", va="center", fontsize=7,
                         color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
             elif show_maximum:
-                ax.text(0.03, 0.97, _short(float(array[:, :, column].max())), transform=ax.transAxes, ha="left",
+                ax.text(0.03, 0.97, _short(float(array[:, :, channel].max())), transform=ax.transAxes, ha="left",
                         va="top", fontsize=6, color="white",
                         bbox={"facecolor": "black", "alpha": 0.6, "pad": 0.8, "linewidth": 0})
-            if row == 0:
-                ax.set_title(f"ch {column}", fontsize=8)
-    shown_channels = min(max_channels, max(array.shape[2] for array in arrays.values()))
-    fig.suptitle(f"the first {shown_channels} channels of each layer; each from 0 (black) to its own maximum",
-                 fontsize=9)
+            if row == 0 or not first_ones:
+                ax.set_title(f"ch {channel}", fontsize=8 if first_ones else 7, pad=2)
+    shown_channels = max(len(picked) for picked in chosen.values())
+    which = f"the first {shown_channels} channels" if first_ones else "the chosen channels"
+    fig.suptitle(f"{which} of each layer; each from 0 (black) to its own maximum", fontsize=9)
     return finish(fig)
 
 

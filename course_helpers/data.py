@@ -534,8 +534,11 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     seed : int, optional
         Shuffling seed. Default 0, moved by ``COURSE_SEED``.
     per_class : int, optional
-        Keep only the first ``per_class`` images of each class (by file name),
-        for experiments with less data. Default: all of them.
+        Keep ``per_class`` images of each class (all of a class that has
+        fewer), drawn at random with ``seed``, for experiments with less data.
+        Drawn, not the first by file name: the real archives name their files
+        in series, one figure after another, so the first ones would show few
+        figures. Default: all of them.
 
     Returns
     -------
@@ -559,12 +562,13 @@ def load_dataset(split, img_size=150, batch_size=32, source="auto", shuffle=None
     file_paths = list(images_ds.file_paths)
     if per_class is not None:
         per_class = check_int(per_class, "per_class", 1)
-        position = {name: 0 for name in CLASS_NAMES}
-        keep = []
-        for path in file_paths:
-            kind = Path(path).parent.name
-            keep.append(position[kind] < per_class)
-            position[kind] += 1
+        kinds = np.array([Path(path).parent.name for path in file_paths])
+        draw = np.random.default_rng(seed)
+        keep = np.zeros(len(file_paths), dtype=bool)
+        for name in CLASS_NAMES:
+            members = np.flatnonzero(kinds == name)
+            keep[draw.choice(members, size=min(per_class, len(members)), replace=False)] = True
+        keep = keep.tolist()
         file_paths = [path for path, kept in zip(file_paths, keep) if kept]
         kept_flags = tf.constant(keep)
         images_ds = images_ds.enumerate().filter(lambda i, _: kept_flags[i]).map(lambda _, example: example)

@@ -103,6 +103,20 @@ def test_feature_map_grid_can_write_each_panels_maximum():
     assert [t.get_text() for ax in plain.axes for t in ax.texts] == ["silent"]  # off by default
 
 
+def test_feature_map_grid_shows_the_channels_a_rule_picks():
+    maps = np.zeros((1, 4, 4, 5))
+    for channel in range(5):
+        maps[0, 0, 0, channel] = channel + 1.0              # each channel's maximum is its number plus 1
+    fig = activations.plot_feature_maps({"a": maps, "b": maps[..., :2]}, max_channels=2, show_maximum=True,
+                                        channels={"a": [4, 1]})
+    assert fig.axes[0].get_ylabel() == "a\n4x4x5\n2 chosen ch of 5"
+    assert [fig.axes[i].get_title() for i in (1, 2)] == ["ch 4", "ch 1"]
+    assert [t.get_text() for t in fig.axes[1].texts + fig.axes[2].texts] == ["5.0", "2.0"]   # the chosen channels' maxima
+    assert fig.axes[3].get_ylabel() == "b\n4x4x2\nch 0-1 of 2"    # a layer not named: its first channels
+    with pytest.raises(ValueError, match=r"channels\['a'\] must hold channel numbers from 0 to 4"):
+        activations.plot_feature_maps({"a": maps}, channels={"a": [5]})
+
+
 def test_plot_by_depth_draws_error_bars_in_percent():
     fig = activations.plot_by_depth({"a": 0.5, "b": 0.9}, "accuracy (%)", errors={"a": 0.1, "b": (0.05, 0.02)})
     bars = fig.axes[0].collections[0].get_segments()

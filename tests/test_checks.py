@@ -173,7 +173,7 @@ def test_output_size(capsys):
     assert_hints(capsys, checks.check_output_size, 111, "one more", secret=112)
     assert_hints(capsys, checks.check_output_size, 109, "padding", secret=112)
     assert_hints(capsys, checks.check_output_size, 224, "stride 2", secret=112)
-    assert_hints(capsys, checks.check_output_size, 7, "floor", secret=112)
+    assert_hints(capsys, checks.check_output_size, 7, "output-size formula", secret=112)
 
 
 def test_same_padding(capsys):
@@ -189,7 +189,7 @@ def test_same_padding(capsys):
 
 def test_receptive_field(capsys):
     assert_passes(capsys, checks.check_receptive_field, 10)
-    assert_hints(capsys, checks.check_receptive_field, 8, "jump", secret=10)
+    assert_hints(capsys, checks.check_receptive_field, 8, "how far apart", secret=10)
     assert_hints(capsys, checks.check_receptive_field, 7, "layer by layer", secret=10)
     assert_hints(capsys, checks.check_receptive_field, 14, "too large", secret=10)
     assert_hints(capsys, checks.check_receptive_field, None, "replace None")

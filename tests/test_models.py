@@ -131,6 +131,11 @@ def test_load_dataset_labels_follow_the_folders(tmp_path, monkeypatch):
     subset = data.load_dataset("train", img_size=32, batch_size=100, shuffle=False, per_class=2)
     assert np.concatenate([y.numpy() for _, y in subset]).reshape(-1).tolist() == [0, 0, 1, 1]
     assert len(subset.file_paths) == 4
+    # drawn at random with the seed, not the first by file name: the same seed, the same draw
+    draws = [tuple(data.load_dataset("train", img_size=32, shuffle=False, per_class=2, seed=seed).file_paths)
+             for seed in range(6)]
+    assert draws[0] == tuple(data.load_dataset("train", img_size=32, shuffle=False, per_class=2, seed=0).file_paths)
+    assert len(set(draws)) > 1, "another seed draws other pictures"
     # Keras is told the subset's length (a filter alone would hide it): 4 images in batches of 3
     assert int(data.load_dataset("train", img_size=32, batch_size=3, per_class=2).cardinality()) == 2
 

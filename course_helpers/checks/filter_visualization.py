@@ -127,5 +127,5 @@ def check_tv_experiment(answer):
         answer, {"a", "b", "c", "d"}, "b",
         "The penalty is part of the objective: the ascent buys smoothness with activation, more as tv grows.",
         {"a": "look at your printed numbers again: does the total variation really rise when it is penalized?",
-         "c": "the total variation does fall. Did the activation rise too? Compare your means for tv=0 and tv=40.",
-         "d": "compare the numbers for tv=0 and tv=40: the penalty is subtracted from what the ascent climbs."})
+         "c": "the total variation does fall. Did the activation rise too? Compare your means for tv=0 and tv=160.",
+         "d": "compare the numbers for tv=0 and tv=160: the penalty is subtracted from what the ascent climbs."})

@@ -28,8 +28,8 @@ def check_channel_weights(channel_weights):
     elif np.allclose(result, expected):
         verdict(True, "The mean gradient over the positions: how much the score cares about each channel.")
     elif np.allclose(result, gradients.sum(axis=(1, 2))):
-        verdict(False, "a sum instead of a mean. The map's shape would survive normalization, but the weights "
-                        "are defined as the spatial mean.")
+        verdict(False, "a sum instead of a mean. The map's shape would survive normalization, but which of the "
+                        "two does section 2's formula for alpha use (look at its 1/Z)?")
     else:
         verdict(False, "each weight says how much the score cares about one channel, taken over the whole map "
                         "(section 2's formula for alpha). Which axes of (images, height, width, channels) must go, "
@@ -55,7 +55,8 @@ def check_weighted_map(weighted_map):
     elif np.allclose(result, np.maximum(weighted, 0)):
         verdict(True, "Channels weighted by how much the score cares, summed, and only the positive part kept.")
     elif np.allclose(result, weighted):
-        verdict(False, "keep only the positive evidence: apply a ReLU, np.maximum(..., 0), to the sum.")
+        verdict(False, "your map keeps evidence against the class too. Which step of section 2's formula for "
+                        "the map L (the ReLU) keeps only the positive part, and where is it in your code?")
     elif np.allclose(result, np.maximum(features.sum(axis=-1), 0)) or np.allclose(result, features.sum(axis=-1)):
         verdict(False, "each channel must be multiplied by its own weight before the sum.")
     else:

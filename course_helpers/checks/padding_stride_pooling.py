@@ -28,7 +28,8 @@ def check_output_size(answer):
     elif value in ((n + 2 * p - k) + 1, n):
         verdict(False, "with stride 2 the window jumps two pixels at a time.")
     else:
-        verdict(False, "use out = floor((n + 2p - k) / s) + 1 with n = 224, k = 7, s = 2, p = 3.")
+        verdict(False, "use section 1's output-size formula. Which of n, p, k and s are given here, and did "
+                        "your arithmetic use each one?")
 
 
 def check_same_padding(answer):
@@ -65,8 +66,8 @@ def check_receptive_field(answer):
     if value == size:
         verdict(True, "3 -> 5 -> 6 -> 6 + 2*2: after the pool, neighbours are two input pixels apart.")
     elif value == 8:
-        verdict(False, "after the 2x2 pool, neighbouring units are 2 input pixels apart (the jump), so the last "
-                        "3x3 conv widens the field by (3 - 1) x 2, not by 2.")
+        verdict(False, "after the 2x2 pool, how far apart in the input are two neighbouring units? The last "
+                        "3x3 conv widens the field by (k - 1) times that distance, not by k - 1.")
     elif value < size:
         verdict(False, "grow the field layer by layer: r += (k - 1) x jump, then jump *= stride.")
     else:
