@@ -331,22 +331,23 @@ def test_dense_params(capsys):
 def test_accuracy_from_confusion(capsys):
     matrix = checks.EXAMPLE_CONFUSION
     assert_passes(capsys, checks.check_accuracy_from_confusion, np.trace(matrix) / matrix.sum())
-    assert_passes(capsys, checks.check_accuracy_from_confusion, 0.949)
-    assert_hints(capsys, checks.check_accuracy_from_confusion, 94.9, "percentage")
-    assert_hints(capsys, checks.check_accuracy_from_confusion, 123 / 131, "one class")
-    assert_hints(capsys, checks.check_accuracy_from_confusion, 243 / 128, "total number")
+    assert_passes(capsys, checks.check_accuracy_from_confusion, 0.852)
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 85.2, "percentage")
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 118 / 146, "one class")
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 218 / 128, "total number")
     assert_hints(capsys, checks.check_accuracy_from_confusion, 0.5, "diagonal")
 
 
 def test_accuracy_from_confusion_rejects_nearby_accuracies(capsys):
-    exact = np.trace(checks.EXAMPLE_CONFUSION) / checks.EXAMPLE_CONFUSION.sum()  # 243 / 256
+    exact = np.trace(checks.EXAMPLE_CONFUSION) / checks.EXAMPLE_CONFUSION.sum()  # 218 / 256
     assert checks.training.ACCURACY_TOLERANCE <= 1e-3
     assert_passes(capsys, checks.check_accuracy_from_confusion, exact)
-    assert_passes(capsys, checks.check_accuracy_from_confusion, 0.9492)
+    assert_passes(capsys, checks.check_accuracy_from_confusion, 0.8516)
     for off_by in [0.002, -0.002]:
         assert_hints(capsys, checks.check_accuracy_from_confusion, exact + off_by, "not this matrix's accuracy")
-    for printed_in_notebook_4 in [0.945, 0.9453, 0.946, 0.953, 0.9531]:  # the model's own accuracies
-        assert_hints(capsys, checks.check_accuracy_from_confusion, printed_in_notebook_4, "")
+    for nearby_accuracy in [0.848, 0.8555, 0.9492, 0.945]:  # a training log's accuracies, near or far
+        assert_hints(capsys, checks.check_accuracy_from_confusion, nearby_accuracy, "")
+    assert not np.isclose(exact, 243 / 256), "not the stored run's own validation accuracy, which notebook 4 prints"
 
 
 def test_unsafe_augmentation(capsys):
@@ -394,10 +395,11 @@ def test_build_model(capsys):
 # notebook 05
 # ----------------------------------------------------------------------------
 def test_conv3_shape(capsys):
-    assert_passes(capsys, checks.check_conv3_shape, (34, 34, 64))
-    assert_hints(capsys, checks.check_conv3_shape, (17, 17, 64), "pool3")
-    assert_hints(capsys, checks.check_conv3_shape, (34, 34, 32), "filters")
-    assert_hints(capsys, checks.check_conv3_shape, (1, 34, 34, 64), "no batch axis")
+    assert_passes(capsys, checks.check_conv3_shape, (46, 46, 64))
+    assert_hints(capsys, checks.check_conv3_shape, (34, 34, 64), "150x150")   # printed in the notebook's grids
+    assert_hints(capsys, checks.check_conv3_shape, (23, 23, 64), "pool3")
+    assert_hints(capsys, checks.check_conv3_shape, (46, 46, 32), "filters")
+    assert_hints(capsys, checks.check_conv3_shape, (1, 46, 46, 64), "no batch axis")
     assert_hints(capsys, checks.check_conv3_shape, (36, 36, 64), "2 pixels off")
 
 

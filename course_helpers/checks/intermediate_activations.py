@@ -8,24 +8,30 @@ __all__ = ["check_conv3_shape", "check_zero_fraction", "check_dead_channels", "c
 
 
 def check_conv3_shape(answer):
-    """Exercise: the shape of conv3's output for one 150x150 image, (height, width, channels)."""
+    """Exercise: the shape of conv3's output for one 200x200 image, (height, width, channels).
+
+    200 px, not the 150 px the notebook's grids print, so the answer is worked out, not read off.
+    """
     shape = as_shape(answer)
     if shape is None:
         return
-    side = 150
+    side = 200
     for _ in range(2):
         side = conv.output_size(conv.output_size(side, 3), 2, 2)
     side = conv.output_size(side, 3)
     if shape == (side, side, 64):
-        verdict(True, "150 -> 148 -> 74 -> 72 -> 36 -> 34, with one channel per filter of conv3.")
+        verdict(True, f"200 -> 198 -> 99 -> 97 -> 48 -> {side}, with one channel per filter of conv3.")
     elif len(shape) != 3:
         verdict(False, "one image's feature maps have 3 numbers: height, width and channels (no batch axis).")
     elif shape[2] != 64:
         verdict(False, "the number of channels is the number of filters in conv3; check the model summary.")
-    elif shape[:2] == (17, 17):
+    elif shape[:2] == (34, 34):
+        verdict(False, "that is conv3's output for a 150x150 image, as the grids print it. Follow a 200 px side.")
+    elif shape[:2] == (side // 2, side // 2):
         verdict(False, "that is after pool3. conv3's output comes just before that pooling.")
     else:
-        verdict(False, "follow the side length: each 3x3 conv takes 2 pixels off, each 2x2 pool halves it.")
+        verdict(False, "follow the side length: each 3x3 conv takes 2 pixels off, each 2x2 pool halves it "
+                        "(rounding down).")
 
 
 @function_checker
