@@ -102,8 +102,8 @@ def check_mystery_kernel(kernel):
     elif abs(k.sum()) > 1e-6:
         verdict(False, "the mystery output is 0 on flat regions, so the kernel's weights add up to 0.")
     else:
-        verdict(False, "close in spirit, not in numbers. Which presets in the playground give 0 on flat regions "
-                        "and show vertical outlines? Try them, then their negatives.")
+        verdict(False, "close in spirit, not in numbers. Look again at the mystery output: along which "
+                        "direction does the picture change where it is red, and from dark to light or the other way?")
 
 
 @function_checker
