@@ -76,8 +76,8 @@ def check_why_logit(answer):
               "sum over all classes k: work it out with the numbers given.",
          "b": "that is the first term only. What does the sum over the classes k subtract from the cat's own "
               "gradient, and which sign is left?",
-         "d": "the sign is right. Check the factor in front of the bracket: the formula is p_c times (the "
-              "class's gradient minus the weighted sum)."})
+         "d": "check the factor in front of the bracket: the formula is p_c times (the class's gradient minus "
+              "the weighted sum). Which number did you multiply by?"})
 
 
 def check_centre_bias(answer):
