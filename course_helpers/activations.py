@@ -270,6 +270,10 @@ def plot_sparsity(fractions):
 def plot_channel(maps, layer, channel, image=None):
     """One channel of one layer, large, next to the input.
 
+    Drawn like :func:`plot_feature_maps`: magma, from 0 (black) to the
+    channel's maximum, so an exact 0 is black (from the minimum instead, if
+    the channel has negative values).
+
     Parameters
     ----------
     maps : dict of str -> array (1, H, W, C) or (H, W, C)
@@ -293,7 +297,9 @@ def plot_channel(maps, layer, channel, image=None):
         axes[0, 0].imshow(np.clip(np.asarray(image), 0, 1))
         axes[0, 0].set_title("input", fontsize=10)
     values = array[:, :, channel]
-    drawn = axes[0, -1].imshow(values, cmap="viridis")
+    lowest = min(0.0, float(values.min()))
+    highest = max(float(values.max()), lowest + 1e-12)   # a silent channel: all black, not an empty scale
+    drawn = axes[0, -1].imshow(values, cmap="magma", vmin=lowest, vmax=highest)
     fig.colorbar(drawn, ax=axes[0, -1], shrink=0.8)
     zero = float(np.mean(values == 0))
     axes[0, -1].set_title(f"{layer}, channel {channel}: {values.shape[0]}x{values.shape[1]}, {zero:.0%} zeros",

@@ -133,6 +133,13 @@ def test_plot_channel_checks_the_channel():
         activations.plot_channel(maps, "c1", 4)
 
 
+def test_plot_channel_draws_zero_black_like_the_grids():
+    maps = {"c1": np.stack([np.linspace(0.5, 2.0, 25).reshape(5, 5), np.linspace(-1.0, 3.0, 25).reshape(5, 5)], -1)}
+    drawn = activations.plot_channel(maps, "c1", 0).axes[0].images[0]
+    assert drawn.get_cmap().name == "magma" and drawn.norm.vmin == 0 and drawn.norm.vmax == 2.0
+    assert activations.plot_channel(maps, "c1", 1).axes[0].images[0].norm.vmin == -1.0   # negatives: from the minimum
+
+
 # ----------------------------------------------------------------------------
 # maximize
 # ----------------------------------------------------------------------------
