@@ -348,7 +348,7 @@ def describe_layer(layer):
 
 
 def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6,
-                      shared_scale=True):
+                      shared_scale=True, channels=None):
     """The output channels of a layer side by side, after the input image.
 
     By default all channels share one colour scale, shown by one colour bar, so
@@ -374,6 +374,10 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         Height of each panel in inches.
     shared_scale : bool, optional
         One colour scale for all channels (default), or one per channel.
+    channels : sequence of int, optional
+        The channels to show, in this order, each titled with its own number;
+        overrides ``max_channels``. Pick them by a rule (the strongest, say):
+        under another seed, a given channel number means something else.
 
     Returns
     -------
@@ -388,7 +392,17 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         maps = maps[:, :, np.newaxis]
     if maps.ndim != 3:
         raise ValueError(f"maps must be (H, W, C), or (1, H, W, C) for a batch of one; got shape {maps.shape}.")
-    shown = min(maps.shape[2], max_channels)
+    if channels is None:
+        channels = list(range(min(maps.shape[2], max_channels)))
+        more = f" (first {len(channels)} of {maps.shape[2]} channels)" if len(channels) < maps.shape[2] else ""
+    else:
+        channels = [int(channel) for channel in np.atleast_1d(channels)]
+        outside = [channel for channel in channels if not 0 <= channel < maps.shape[2]]
+        if outside or not channels:
+            raise ValueError(f"channels must be a non-empty list of numbers from 0 to {maps.shape[2] - 1}; "
+                             f"got {list(channels)}.")
+        more = f" ({len(channels)} chosen of {maps.shape[2]} channels)"
+    shown = len(channels)
     panels = shown + (image is not None)
     aspect = maps.shape[1] / maps.shape[0]
     bars = 0.8 if shared_scale else 0.7 * shown  # room for the colour bar(s)
@@ -402,8 +416,8 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         ax.set_title(f"input {picture.shape[0]}x{picture.shape[1]}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    low, high = float(maps[:, :, :shown].min()), float(maps[:, :, :shown].max())
-    for channel, ax in enumerate(axes):
+    low, high = float(maps[:, :, channels].min()), float(maps[:, :, channels].max())
+    for channel, ax in zip(channels, axes):
         if not shared_scale:
             low, high = float(maps[:, :, channel].min()), float(maps[:, :, channel].max())
         drawn = ax.imshow(maps[:, :, channel], cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
@@ -415,7 +429,6 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
     if shared_scale:
         fig.colorbar(drawn, ax=axes, shrink=0.8, pad=0.02)
     heading = title or (describe_layer(layer) if layer is not None else "feature maps")
-    more = f" (first {shown} of {maps.shape[2]} channels)" if shown < maps.shape[2] else ""
     fig.suptitle(f"{heading}\noutput {maps.shape[0]}x{maps.shape[1]}x{maps.shape[2]}{more}", fontsize=10)
     return finish(fig)
 

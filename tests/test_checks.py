@@ -499,10 +499,32 @@ def test_conv4_stretch(capsys):
     assert_hints(capsys, checks.check_conv4_stretch, "14", "one number")
 
 
-def test_tv_experiment(capsys):
-    assert_passes(capsys, checks.check_tv_experiment, "b")
+TV_MEASURED = {0: (4.2, 0.31), 40: (3.6, 0.12), 160: (2.9, 0.05)}   # activation and total variation both fall
+
+
+def test_tv_experiment_reads_the_learners_numbers(capsys):
+    checks.check_tv_experiment(TV_MEASURED, "b")
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.PASS) and "fell by 31%" in printed and "by 84%" in printed, printed
     for letter in "acd":
-        assert_hints(capsys, checks.check_tv_experiment, letter, "", secret="(b)")
+        checks.check_tv_experiment(TV_MEASURED, letter)
+        printed = capsys.readouterr().out
+        assert printed.startswith(checks.FAIL + " Hint:") and "(b)" not in printed, printed
+
+
+@pytest.mark.parametrize("measured, hint", [
+    (None, "replace None"),
+    ([1, 2], "pass a dict"),
+    ({0: (4.2, 0.31), 40: (3.6, 0.12)}, "no entry for 160"),
+    ({0: (4.2, 0.31), 40: "high", 160: (2.9, 0.05)}, "two numbers"),
+    ({0: (4.2, 0.31), 40: (3.6, -0.1), 160: (2.9, 0.05)}, "0 or more"),
+    ({0: (4.2, 0.31), 40: (3.6, 0.12), 160: (2.9, 0.40)}, "total variation did not fall"),
+    ({0: (4.2, 0.31), 40: (3.6, 0.12), 160: (5.0, 0.05)}, "activation did not fall"),
+])
+def test_tv_experiment_rejects_numbers_that_are_not_the_experiment(capsys, measured, hint):
+    checks.check_tv_experiment(measured, "b")   # the right letter cannot pass on wrong numbers
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.FAIL + " Hint:") and hint in printed, printed
 
 
 def test_why_logit_and_centre_bias(capsys):
@@ -523,7 +545,6 @@ def test_why_logit_and_centre_bias(capsys):
 CHOICES = [
     (checks.check_zeros_cause, "b", "acd", ["relu", "max(0"]),
     (checks.check_smoothness_regularizer, "d", "abc", ["total variation"]),
-    (checks.check_tv_experiment, "b", "acd", ["both fall", "activation falls", "gives up activation"]),
     (checks.check_why_logit, "c", "abd", ["rounds to", "exactly 0", "is 0 in float32", "exactly zero"]),
     (checks.check_centre_bias, "b", "acd", ["cover the middle", "in the middle", "centre prior"]),
     (checks.check_receptive_layer, "conv6", ["conv1", "conv4", "conv5", "conv7", "conv8"], ["conv6", "158x158"]),

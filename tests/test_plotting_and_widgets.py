@@ -181,6 +181,17 @@ def test_feature_maps_show_at_most_max_channels():
     assert "first 5 of 12 channels" in fig._suptitle.get_text()
 
 
+def test_feature_maps_show_the_chosen_channels_by_their_numbers():
+    maps = np.zeros((4, 4, 12))
+    maps[..., 9] = 5.0   # only channel 9 fires: the shared scale must come from the chosen channels
+    fig = plotting.show_feature_maps(maps, channels=[9, 2], title="chosen")
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["channel 9", "channel 2"]
+    assert fig.axes[0].images[0].get_clim() == (0.0, 5.0)
+    assert "2 chosen of 12 channels" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="from 0 to 11; got \\[12\\]"):
+        plotting.show_feature_maps(maps, channels=[12])
+
+
 def test_robust_scale_ignores_a_few_extreme_pixels():
     picture = np.zeros((50, 50))
     picture[10:40, 10:40] = 1.0

@@ -1,4 +1,7 @@
 """Notebook 4's exercise 7 (train the codelab's recipe): its checker reads two training histories."""
+import types
+
+import keras
 import numpy as np
 
 from course_helpers import checks
@@ -16,10 +19,15 @@ SETTLED = history(np.linspace(0.6, 0.94, 10).tolist() + [0.95, 0.945, 0.945, 0.9
 
 
 class FakeHistory:
-    """What model.fit returns: an object with a .history dict."""
+    """What model.fit returns: an object with a .history dict, and the model it trained."""
 
-    def __init__(self, curves):
+    def __init__(self, curves, model=None):
         self.history = curves
+        self.model = model
+
+
+def trained_with(optimizer):
+    return types.SimpleNamespace(optimizer=optimizer)
 
 
 def test_passes_and_reports_both_spreads(capsys):
@@ -52,3 +60,17 @@ def test_a_constant_logged_rate_is_the_codelab_recipe(capsys):
     checks.check_recipe_experiment(logged, SETTLED)
     assert capsys.readouterr().out.startswith(checks.PASS)
     assert_passes(capsys, lambda answer: checks.check_recipe_experiment(answer, SETTLED), logged)
+
+
+def test_the_history_must_come_from_the_codelab_optimizer(capsys):
+    rmsprop = trained_with(keras.optimizers.RMSprop(learning_rate=1e-3))
+    checks.check_recipe_experiment(FakeHistory(SWINGING, rmsprop), SETTLED)
+    assert capsys.readouterr().out.startswith(checks.PASS)
+    checks.check_recipe_experiment(FakeHistory(SWINGING, trained_with(keras.optimizers.Adam(learning_rate=1e-3))),
+                                   SETTLED)
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.FAIL) and "compiled with Adam" in printed, printed
+    checks.check_recipe_experiment(FakeHistory(SWINGING, trained_with(keras.optimizers.RMSprop(learning_rate=1e-2))),
+                                   SETTLED)
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.FAIL) and "learning_rate=0.001" in printed, printed

@@ -121,11 +121,65 @@ def check_smoothness_regularizer(answer):
          "a": "jitter moves the whole image around; no pixel is compared with its neighbour."})
 
 
-def check_tv_experiment(answer):
-    """Exercise (an experiment): what a growing total-variation penalty does to activation and smoothness."""
+def _tv_measurements(measured):
+    """The learner's {tv: (mean activation, mean total variation)} as floats; None after a hint when malformed."""
+    if measured is None:
+        verdict(False, "replace None with your numbers: {0: (activation, total variation), 40: (...), 160: (...)}.")
+        return None
+    if not isinstance(measured, dict):
+        verdict(False, f"pass a dict from each tv to a pair (mean activation, mean total variation); "
+                       f"got {type(measured).__name__}.")
+        return None
+    pairs = {}
+    for tv, pair in measured.items():
+        try:
+            key = float(tv)
+            activation, variation = (float(value) for value in np.asarray(pair, dtype=float).ravel())
+        except (TypeError, ValueError):
+            verdict(False, f"each entry should be tv: (mean activation, mean total variation), two numbers; "
+                           f"got {tv!r}: {pair!r}.")
+            return None
+        if not (np.isfinite(activation) and np.isfinite(variation)) or variation < 0:
+            verdict(False, f"at tv={tv!r} the numbers are not a measurement: a total variation is a finite number "
+                           f"of 0 or more; got {pair!r}.")
+            return None
+        pairs[key] = (activation, variation)
+    missing = [tv for tv in (0.0, 40.0, 160.0) if tv not in pairs]
+    if missing:
+        verdict(False, f"measure at tv = 0, 40 and 160; there is no entry for {', '.join(f'{tv:g}' for tv in missing)}.")
+        return None
+    return pairs
+
+
+def check_tv_experiment(measured, answer=None):
+    """Exercise (an experiment): what a growing total-variation penalty does to activation and smoothness.
+
+    Parameters
+    ----------
+    measured : dict of float -> (float, float)
+        For tv = 0, 40 and 160: the mean final activation and the mean total
+        variation inside the square the units see.
+    answer : str
+        The letter that describes the learner's own numbers.
+    """
+    pairs = _tv_measurements(measured)
+    if pairs is None:
+        return
+    (activation_0, variation_0), (activation_160, variation_160) = pairs[0.0], pairs[160.0]
+    if not variation_160 < variation_0:
+        verdict(False, "in your numbers the total variation did not fall from tv=0 to tv=160. Did each run pass "
+                       "its own tv= to filters.maximize, and did you measure the images it returned, inside the "
+                       "square (images[:, seen, seen])?")
+        return
+    if not activation_160 < activation_0:
+        verdict(False, "in your numbers the activation did not fall from tv=0 to tv=160. Is it the mean of the "
+                       "activations maximize returned (its second result) for each run?")
+        return
     multiple_choice(
         answer, {"a", "b", "c", "d"}, "b",
-        "The penalty is part of the objective: the ascent buys smoothness with activation, more as tv grows.",
+        f"From tv=0 to tv=160 your activation fell by {1 - activation_160 / activation_0:.0%} and the total "
+        f"variation by {1 - variation_160 / variation_0:.0%}: the penalty is part of the objective, so the ascent "
+        f"buys smoothness with activation, more as tv grows.",
         {"a": "look at your printed numbers again: does the total variation really rise when it is penalized?",
          "c": "the total variation does fall. Did the activation rise too? Compare your means for tv=0 and tv=160.",
          "d": "compare the numbers for tv=0 and tv=160: the penalty is subtracted from what the ascent climbs."})

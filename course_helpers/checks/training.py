@@ -248,6 +248,21 @@ def check_recipe_experiment(codelab_history, course_history=None):
         verdict(False, f"the codelab trains for {CODELAB_RECIPE['epochs']} epochs; codelab_history has "
                        f"{len(codelab)}. Pass epochs={CODELAB_RECIPE['epochs']} to fit, on a fresh model.")
         return
+    optimizer = getattr(getattr(codelab_history, "model", None), "optimizer", None)   # a History knows its model
+    if optimizer is not None:
+        name = type(optimizer).__name__
+        if name != "RMSprop":
+            verdict(False, f"the codelab trains with RMSprop; this model was compiled with {name}. Compile a fresh "
+                           f"model with keras.optimizers.RMSprop(learning_rate=0.001).")
+            return
+        try:
+            rate = float(np.asarray(optimizer.learning_rate))
+        except (TypeError, ValueError):   # a schedule, not one number
+            rate = None
+        if rate is None or not np.isclose(rate, CODELAB_RECIPE["learning_rate"], rtol=1e-3):
+            has = "a schedule" if rate is None else f"learning_rate={rate:g}"
+            verdict(False, f"the codelab's RMSprop uses learning_rate=0.001 throughout; this one has {has}.")
+            return
     rates = curves.get("learning_rate")  # Keras logs it only when a callback sets it
     if rates is not None and not np.allclose(np.asarray(rates, dtype=float), CODELAB_RECIPE["learning_rate"],
                                              rtol=1e-3):
