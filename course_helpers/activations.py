@@ -189,7 +189,7 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
                         color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
             elif show_maximum:
                 ax.text(0.03, 0.97, _short(float(array[:, :, channel].max())), transform=ax.transAxes, ha="left",
-                        va="top", fontsize=6, color="white",
+                        va="top", fontsize=7.5, color="white",
                         bbox={"facecolor": "black", "alpha": 0.6, "pad": 0.8, "linewidth": 0})
             if row == 0 or not first_ones:
                 ax.set_title(f"ch {channel}", fontsize=8 if first_ones else 7, pad=2)

@@ -24,7 +24,8 @@ def check_conv3_shape(answer):
     elif len(shape) != 3:
         verdict(False, "one image's feature maps have 3 numbers: height, width and channels (no batch axis).")
     elif shape[2] != 64:
-        verdict(False, "the number of channels is the number of filters in conv3; check the model summary.")
+        verdict(False, "the number of channels is the number of filters in conv3: the conv3 row of section 3's grids "
+                       "gives its shape, channels last.")
     elif shape[:2] == (34, 34):
         verdict(False, "that is conv3's output for a 150x150 image, as the grids print it. Follow a 200 px side.")
     elif shape[:2] == (side // 2, side // 2):
