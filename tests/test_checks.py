@@ -336,6 +336,7 @@ def test_accuracy_from_confusion(capsys):
     assert_hints(capsys, checks.check_accuracy_from_confusion, 118 / 146, "one class")
     assert_hints(capsys, checks.check_accuracy_from_confusion, 218 / 128, "total number")
     assert_hints(capsys, checks.check_accuracy_from_confusion, 0.5, "diagonal")
+    assert_hints(capsys, checks.check_accuracy_from_confusion, 0.85, "right to two decimals")   # rounded, not copied
 
 
 def test_accuracy_from_confusion_rejects_nearby_accuracies(capsys):
@@ -585,3 +586,33 @@ def test_fallback_hints_do_not_spell_out_the_solution(capsys, checker, wrong_fun
     assert printed.startswith(checks.FAIL + " Hint:"), printed
     for piece in solution_pieces:
         assert piece not in printed, f"the hint spells out {piece!r}: {printed!r}"
+
+
+def test_sum_experiment_reads_the_learners_pairs(capsys):
+    rng = np.random.default_rng(3)
+    sums = rng.uniform(-0.6, 0.6, 30)
+    correlations = np.tanh(6 * sums) + rng.normal(0, 0.05, 30).clip(-0.05, 0.05) * (np.abs(sums) < 0.1)
+    correlations = correlations.clip(-1, 1)
+    checks.check_sum_experiment(sums, correlations)
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.PASS) and "rank correlation" in printed, printed
+    for wrong, hint in [((sums, rng.permutation(correlations)), "its own map"),
+                        ((sums[:20], correlations[:20]), "30 of each"),
+                        ((sums, correlations * 3), "between -1 and 1"),
+                        ((np.zeros(30), correlations), "all 30 sums are equal"),
+                        ((sums, None), "pass both lists")]:
+        checks.check_sum_experiment(*wrong)
+        printed = capsys.readouterr().out
+        assert printed.startswith(checks.FAIL + " Hint:") and hint in printed, (hint, printed)
+
+
+def test_neuron_extent_reads_the_measured_sides(capsys):
+    for sides, start, hint in [({"conv2": 8, "conv3": 18}, checks.PASS, "(all of it)"),
+                               ({"conv2": 7, "conv3": 16.0}, checks.PASS, "7 px of its 8"),
+                               ({"conv2": 8, "conv3": 40}, checks.FAIL, "wider than any one unit"),
+                               ({"conv2": 0, "conv3": 18}, checks.FAIL, "no pixel moved"),
+                               ({"conv2": 8}, checks.FAIL, "a side for 'conv2' and for 'conv3'"),
+                               ({"conv2": 8, "conv3": 17.5}, checks.FAIL, "whole number")]:
+        checks.check_neuron_extent(sides)
+        printed = capsys.readouterr().out
+        assert printed.startswith(start) and hint in printed, (sides, printed)

@@ -14,7 +14,8 @@ Notebook 02 (padding, stride, pooling): :func:`check_output_size`,
 
 Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 :func:`check_mystery_kernel` (with :func:`mystery_map`),
-:func:`check_relu_then_pool`, :func:`check_relu_pool_order`.
+:func:`check_relu_then_pool`, :func:`check_relu_pool_order`,
+:func:`check_sum_experiment`.
 
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
@@ -27,7 +28,8 @@ Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 
 Notebook 06 (filter visualization): :func:`check_ascent_step`,
 :func:`check_total_variation`, :func:`check_receptive_layer`,
-:func:`check_smoothness_regularizer`, :func:`check_tv_experiment`.
+:func:`check_smoothness_regularizer`, :func:`check_tv_experiment`,
+:func:`check_neuron_extent`.
 
 Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_weighted_map`, :func:`check_why_logit`,
@@ -37,9 +39,9 @@ from .answers import FAIL, PASS
 from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_blur_edge_widths, check_conv_params,
                                  check_horizontal_edge_kernel, check_my_conv_layer, check_window_sums)
 from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel, check_relu_pool_order,
-                                    check_relu_then_pool, mystery_map)
-from .filter_visualization import (check_ascent_step, check_receptive_layer, check_smoothness_regularizer,
-                                   check_total_variation, check_tv_experiment)
+                                    check_relu_then_pool, check_sum_experiment, mystery_map)
+from .filter_visualization import (check_ascent_step, check_neuron_extent, check_receptive_layer,
+                                   check_smoothness_regularizer, check_total_variation, check_tv_experiment)
 from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_weighted_map,
                        check_why_logit)
 from .intermediate_activations import check_conv3_shape, check_dead_channels, check_zero_fraction, check_zeros_cause
@@ -68,6 +70,7 @@ __all__ = [
     "check_mystery_kernel",
     "check_relu_then_pool",
     "check_relu_pool_order",
+    "check_sum_experiment",
     "check_flatten_size",
     "check_dense_params",
     "check_accuracy_from_confusion",
@@ -85,6 +88,7 @@ __all__ = [
     "check_receptive_layer",
     "check_smoothness_regularizer",
     "check_tv_experiment",
+    "check_neuron_extent",
     "check_channel_weights",
     "check_weighted_map",
     "check_why_logit",

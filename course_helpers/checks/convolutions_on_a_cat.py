@@ -4,7 +4,8 @@ import numpy as np
 from .. import conv, images
 from .answers import as_number_array, as_shape, call, function_checker, verdict
 
-__all__ = ["check_cat_output_shape", "mystery_map", "check_mystery_kernel", "check_relu_then_pool", "check_relu_pool_order"]
+__all__ = ["check_cat_output_shape", "mystery_map", "check_mystery_kernel", "check_relu_then_pool", "check_relu_pool_order",
+           "check_sum_experiment"]
 
 
 def check_cat_output_shape(answer):
@@ -151,3 +152,49 @@ def check_relu_pool_order(answer):
     else:
         verdict(False, "try both orders on a small example, e.g. x = np.array([[-3., 2.], [1., -1.]]). Can "
                         "ReLU make the largest value of a window smaller than another one?")
+
+
+def _ranks(values):
+    return np.argsort(np.argsort(values, kind="stable"), kind="stable")
+
+
+def check_sum_experiment(sums, correlations=None):
+    """Exercise (an experiment): each of 30 random 3x3 filters' sum of weights against its map's correlation with the
+    grey cat.
+
+    Parameters
+    ----------
+    sums : sequence of 30 numbers
+        Each filter's sum of its 27 weights.
+    correlations : sequence of 30 numbers
+        Each filter's correlation with the grey cat, in the same order.
+    """
+    if sums is None or correlations is None:
+        verdict(False, "pass both lists, filter by filter: check_sum_experiment(my_sums, my_correlations).")
+        return
+    sums = as_number_array(sums, "The sums")
+    correlations = None if sums is None else as_number_array(correlations, "The correlations")
+    if sums is None or correlations is None:
+        return
+    sums, correlations = sums.ravel(), correlations.ravel()
+    if len(sums) != 30 or len(correlations) != 30:
+        verdict(False, f"one sum and one correlation per filter of random_conv(30, 3, seed=1): 30 of each; got "
+                       f"{len(sums)} sums and {len(correlations)} correlations.")
+        return
+    if not np.all(np.isfinite(sums)) or not np.all(np.abs(correlations) <= 1):
+        verdict(False, "a correlation lies between -1 and 1, and every sum is a finite number: check what you stored.")
+        return
+    if np.ptp(sums) == 0:
+        verdict(False, "all 30 sums are equal: sum each filter's own weights, get_weights()[0][..., f].sum().")
+        return
+    agreement = float(np.corrcoef(_ranks(sums), _ranks(correlations))[0, 1])
+    if agreement < 0.8:
+        verdict(False, f"in your numbers the correlation hardly follows the sum (rank correlation {agreement:.2f}). "
+                       f"Is each filter's sum paired with its own map, the same index f in both lists?")
+        return
+    positive, negative = correlations[sums > 0], correlations[sums < 0]
+    verdict(True, f"the correlation follows the sum (rank correlation {agreement:.2f}): the {len(positive)} positive "
+                  f"sums give correlations from {positive.min():.2f} up, the {len(negative)} negative ones from "
+                  f"{negative.max():.2f} down. Where do they cross 0.7 and -0.7 in your plot?"
+            if len(positive) and len(negative) else
+            f"the correlation follows the sum (rank correlation {agreement:.2f}).")

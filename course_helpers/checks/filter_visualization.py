@@ -2,9 +2,10 @@
 import numpy as np
 
 from .. import conv
-from .answers import as_number_array, call, function_checker, multiple_choice, verdict
+from .answers import as_int, as_number_array, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer", "check_tv_experiment"]
+__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer", "check_tv_experiment",
+           "check_neuron_extent"]
 
 
 def _reference_ascent(image, gradient, learning_rate):
@@ -183,3 +184,38 @@ def check_tv_experiment(measured, answer=None):
         {"a": "look at your printed numbers again: does the total variation really rise when it is penalized?",
          "c": "the total variation does fall. Did the activation rise too? Compare your means for tv=0 and tv=160.",
          "d": "compare the numbers for tv=0 and tv=160: the penalty is subtracted from what the ascent climbs."})
+
+
+def check_neuron_extent(sides):
+    """Exercise (an experiment): the side of the square of pixels that one conv2 unit and one conv3 unit move.
+
+    Parameters
+    ----------
+    sides : dict
+        ``{"conv2": side, "conv3": side}``, in pixels, measured on the images
+        ``filters.maximize(..., objective="neuron")`` returned.
+    """
+    if sides is None:
+        verdict(False, "replace None with your measurements: {'conv2': side, 'conv3': side}, in pixels.")
+        return
+    if not isinstance(sides, dict) or not {"conv2", "conv3"} <= set(sides):
+        verdict(False, f"pass a dict with a side for 'conv2' and for 'conv3'; got {sides!r}.")
+        return
+    fields = _deeper_fields(3)
+    notes = []
+    for layer in ("conv2", "conv3"):
+        side = as_int(sides[layer], f"The side for {layer}")
+        if side is None:
+            return
+        field = fields[layer][0]
+        if side < 1:
+            verdict(False, f"no pixel moved for {layer}: did maximize run with objective='neuron', and did you test "
+                           f"the range 0.4 to 0.6 on the image it returned?")
+            return
+        if side > field:
+            verdict(False, f"{layer}: {side} px is wider than any one unit can see. Run without jitter, blur or "
+                           f"total variation, which spread the change, and with objective='neuron', one unit.")
+            return
+        notes.append(f"{layer} {side} px of its {field}" + (" (all of it)" if side == field else ""))
+    verdict(True, f"{', '.join(notes)}: a pixel outside the unit's receptive field has no path to it, so its "
+                  f"gradient is 0 and it never moves.")

@@ -97,6 +97,8 @@ def check_accuracy_from_confusion(answer):
         verdict(False, "that looks at one class only. Accuracy counts both diagonal cells over everything.")
     elif near(np.trace(matrix) / matrix[0].sum()) or answer > 1:
         verdict(False, "divide by the total number of images, the sum of all four cells.")
+    elif answer == round(answer, 2) and round(answer, 2) == round(accuracy, 2):
+        verdict(False, "right to two decimals: give three, or let Python compute the fraction for you.")
     elif near(accuracy, 10 * ACCURACY_TOLERANCE):
         # Most likely an accuracy copied from this notebook's own training run, which lies this close.
         verdict(False, "near, but not this matrix's accuracy: the accuracies printed while training belong to "
