@@ -154,10 +154,6 @@ def check_relu_pool_order(answer):
                         "ReLU make the largest value of a window smaller than another one?")
 
 
-def _ranks(values):
-    return np.argsort(np.argsort(values, kind="stable"), kind="stable")
-
-
 def check_sum_experiment(sums, correlations=None):
     """Exercise (an experiment): each of 30 random 3x3 filters' sum of weights against its map's correlation with the
     grey cat.
@@ -187,7 +183,9 @@ def check_sum_experiment(sums, correlations=None):
     if np.ptp(sums) == 0:
         verdict(False, "all 30 sums are equal: sum each filter's own weights, get_weights()[0][..., f].sum().")
         return
-    agreement = float(np.corrcoef(_ranks(sums), _ranks(correlations))[0, 1])
+    from ..cam import spearman   # the course's rank correlation (ties averaged)
+
+    agreement = spearman(sums, correlations)
     if agreement < 0.8:
         verdict(False, f"in your numbers the correlation hardly follows the sum (rank correlation {agreement:.2f}). "
                        f"Is each filter's sum paired with its own map, the same index f in both lists?")
