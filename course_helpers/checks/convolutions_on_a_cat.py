@@ -155,13 +155,13 @@ def check_relu_pool_order(answer):
 
 
 def check_sum_experiment(sums, correlations=None):
-    """Exercise (an experiment): each of 30 random 3x3 filters' sum of weights against its map's correlation with the
-    grey cat.
+    """Exercise (an experiment): each of 30 random 3x3 (or 10x10) filters' sum of weights against its map's
+    correlation with the grey cat.
 
     Parameters
     ----------
     sums : sequence of 30 numbers
-        Each filter's sum of its 27 weights.
+        Each filter's sum of its weights (27 for 3x3, 300 for 10x10).
     correlations : sequence of 30 numbers
         Each filter's correlation with the grey cat, in the same order.
     """
@@ -174,7 +174,7 @@ def check_sum_experiment(sums, correlations=None):
         return
     sums, correlations = sums.ravel(), correlations.ravel()
     if len(sums) != 30 or len(correlations) != 30:
-        verdict(False, f"one sum and one correlation per filter of random_conv(30, 3, seed=1): 30 of each; got "
+        verdict(False, f"one sum and one correlation per filter of random_conv(30, 3, seed=1) (or 30, 10): 30 of each; got "
                        f"{len(sums)} sums and {len(correlations)} correlations.")
         return
     if not np.all(np.isfinite(sums)) or not np.all(np.abs(correlations) <= 1):
