@@ -27,6 +27,12 @@ __all__ = [
     "units_read_by",
     "plot_top_patches",
     "PADDING_VALUE",
+    "strongest_channels",
+    "centre_unit_gradient",
+    "central_gradient_share",
+    "wilson_interval",
+    "depth_verdict",
+    "held_out_correct",
 ]
 
 
@@ -587,3 +593,190 @@ def plot_top_patches(model, layer_name, images, channels, found, labels=None, cl
     fig.suptitle(f"{layer_name}: the top {k} crops of {len(channels)} channels, {field}x{field} px each, shown at "
                  f"one size; crop titles: activation{' and class' if labels is not None else ''}{note}", fontsize=9)
     return finish(fig)
+
+
+def strongest_channels(maps, count=8):
+    """The ``count`` channels with the largest mean activation, in channel order.
+
+    Parameters
+    ----------
+    maps : array_like, shape (..., C)
+        Feature maps of one or more pictures, channels last, e.g. (N, H, W, C).
+    count : int, optional
+        How many channels to keep (at most C). Default 8.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (min(count, C),)
+        Channel numbers, sorted ascending; ties go to the lower channel.
+    """
+    maps = np.asarray(maps)
+    means = maps.reshape(-1, maps.shape[-1]).mean(axis=0)
+    return np.sort(np.argsort(-means, kind="stable")[:count])
+
+
+def centre_unit_gradient(network, layer_name, pictures):
+    """|gradient| of one layer's centre unit with respect to the input, per pixel.
+
+    The unit at (side // 2, side // 2) of ``layer_name``'s map, summed over its
+    channels, is differentiated with respect to every picture; the absolute
+    values are added over pictures and colour channels. Only for models whose
+    layers are all ``valid`` and start at pixel 0, like the course's model.
+
+    Parameters
+    ----------
+    network : keras.Model
+    layer_name : str
+        A layer of ``network`` with 2-D maps.
+    pictures : array_like, shape (N, H, W, 3)
+        Inputs in the model's range (the course's model: [0, 1]).
+
+    Returns
+    -------
+    share : numpy.ndarray, shape (H, W)
+        |gradient| per input pixel, divided by its total: 0 or more, adding up to 1.
+    field_start : int
+        The first row (and column) of the unit's theoretical receptive field.
+    field_side : int
+        The field's side, in pixels.
+    """
+    import keras
+    import tensorflow as tf
+
+    inner = keras.Model(network.inputs, network.get_layer(layer_name).output)
+    inputs = tf.constant(np.asarray(pictures, dtype="float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        maps = inner(inputs)
+        centre_index = maps.shape[1] // 2
+        centre = tf.reduce_sum(maps[:, centre_index, centre_index, :])
+    gradient = np.abs(tape.gradient(centre, inputs).numpy()).sum(axis=(0, 3))
+    field_side, field_jump = anatomy.receptive_field(network, layer_name)
+    total = gradient.sum()
+    share = gradient / total if total > 0 else gradient
+    return share, centre_index * field_jump, field_side
+
+
+def central_gradient_share(network, layer_name, pictures):
+    """How much of a centre unit's |gradient| falls in the middle of its field.
+
+    The middle is the central square whose side is two thirds of the field's
+    (``2 * field_side // 3``), as in notebooks 2 and 5.
+
+    Parameters
+    ----------
+    network, layer_name, pictures
+        As for :func:`centre_unit_gradient`.
+
+    Returns
+    -------
+    share_of_gradient : float
+        In [0, 1]: the middle's share of the unit's |gradient|.
+    share_of_area : float
+        In (0, 1): the middle's share of the field's area.
+    """
+    share, field_start, field_side = centre_unit_gradient(network, layer_name, pictures)
+    middle = 2 * field_side // 3
+    start = field_start + (field_side - middle) // 2
+    return float(share[start:start + middle, start:start + middle].sum()), middle ** 2 / field_side ** 2
+
+
+def wilson_interval(accuracy, n, z=1.96):
+    """Wilson's interval of an accuracy measured on ``n`` independent images.
+
+    Parameters
+    ----------
+    accuracy : float
+        In [0, 1].
+    n : int
+        The number of images it was measured on, 1 or more.
+    z : float, optional
+        1.96 (default) for a 95 % interval.
+
+    Returns
+    -------
+    (float, float)
+        How far the interval reaches below and above ``accuracy``, both 0 or
+        more, in the units of ``accuracy``.
+    """
+    if n < 1:
+        raise ValueError(f"an accuracy needs at least one image; got n={n}.")
+    centre = (accuracy + z ** 2 / (2 * n)) / (1 + z ** 2 / n)
+    spread = z * np.sqrt(accuracy * (1 - accuracy) / n + z ** 2 / (4 * n ** 2)) / (1 + z ** 2 / n)
+    return max(0.0, accuracy - (centre - spread)), max(0.0, centre + spread - accuracy)
+
+
+def depth_verdict(measure, layer_names, what):
+    """One sentence: does ``measure`` end higher than it starts, and rise at every step?
+
+    Parameters
+    ----------
+    measure : dict of str -> float
+        A fraction in [0, 1] per layer, e.g. the share of exact zeros.
+    layer_names : list of str
+        The layers to compare, shallow to deep (at least two).
+    what : str
+        The measure's name, to start the sentence with.
+
+    Returns
+    -------
+    str
+        For example "Exact zeros: 44.0% in conv1, 60.2% in conv5. In this run the
+        layers do end sparser than they start, and do not get sparser with every
+        layer (first step not up: conv2 45.8% -> conv3 37.0%)."
+    """
+    if len(layer_names) < 2:
+        raise ValueError("a trend needs at least two layers.")
+    first, last = layer_names[0], layer_names[-1]
+    steps_not_up = [(a, b) for a, b in zip(layer_names, layer_names[1:]) if measure[b] <= measure[a]]
+    sentence = (f"{what}: {measure[first]:.1%} in {first}, {measure[last]:.1%} in {last}. In this run the layers "
+                f"{'do' if measure[last] > measure[first] else 'do not'} end sparser than they start, and ")
+    if not steps_not_up:
+        return sentence + "get sparser with every layer."
+    a, b = steps_not_up[0]
+    return sentence + (f"do not get sparser with every layer (first step not up: {a} {measure[a]:.1%} -> "
+                       f"{b} {measure[b]:.1%}).")
+
+
+def held_out_correct(features, labels, half, steps=3000, learning_rate=0.5, l2=1e-3):
+    """Per image: is a linear probe trained on the other half right about it?
+
+    The probe is :func:`course_helpers.baseline.logistic_regression_accuracy`'s
+    logistic regression (features standardized with the training half's mean and
+    spread, gradient descent, a small L2 penalty). It is trained on half 0 and
+    scores half 1, then the other way round, so every image is scored once, by a
+    probe that never saw it. The mean of the result is that accuracy; keeping it
+    per image lets two probes be compared on the same images.
+
+    Parameters
+    ----------
+    features : array_like, shape (N, D)
+        One row of features per image.
+    labels : array_like of 0/1, shape (N,)
+    half : array_like of 0/1, shape (N,)
+        Which half each image belongs to; both halves must hold images.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (N,)
+        True where the probe that did not see the image classifies it right.
+    """
+    features = np.asarray(features, dtype=float)
+    labels = np.asarray(labels, dtype=float).reshape(-1)
+    half = np.asarray(half).reshape(-1)
+    if features.ndim != 2 or len(features) != len(labels) or len(labels) != len(half):
+        raise ValueError(f"features must be (N, D) with one label and one half per row; got features "
+                         f"{features.shape}, {len(labels)} labels, {len(half)} halves.")
+    if not (np.any(half == 0) and np.any(half == 1)):
+        raise ValueError("half must put some images in half 0 and some in half 1.")
+    right = np.zeros(len(labels), dtype=bool)
+    for train, test in [(half == 0, half == 1), (half == 1, half == 0)]:
+        mean, spread = features[train].mean(axis=0), features[train].std(axis=0) + 1e-8
+        train_x, test_x = (features[train] - mean) / spread, (features[test] - mean) / spread
+        weights, bias = np.zeros(features.shape[1]), 0.0
+        for _ in range(steps):
+            p = 1 / (1 + np.exp(-(train_x @ weights + bias)))
+            weights -= learning_rate * (train_x.T @ (p - labels[train]) / train.sum() + l2 * weights)
+            bias -= learning_rate * (p - labels[train]).mean()
+        right[test] = ((test_x @ weights + bias) > 0) == labels[test]
+    return right

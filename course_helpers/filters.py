@@ -14,7 +14,8 @@ from .arguments import check_int
 from .plotting import finish
 from .progress import ProgressBar
 
-__all__ = ["plot_kernels", "maximize", "mean_activation", "total_variation", "centre_unit", "OBJECTIVES"]
+__all__ = ["plot_kernels", "maximize", "mean_activation", "total_variation", "centre_unit", "OBJECTIVES",
+           "weight_change", "seen_mask"]
 
 
 def plot_kernels(layer, max_kernels=16, size=0.9):
@@ -450,3 +451,74 @@ def maximize(model, layer_name, filter_indices, steps=100, learning_rate=0.05, i
         bar.close()
     final = target.report(tf.convert_to_tensor(pixels))
     return pixels.numpy().astype(np.float32), np.asarray(final, dtype=np.float32)
+
+
+def weight_change(model, reference, layer_names):
+    """How far each layer's kernel moved from a reference copy, as a share of the reference's length.
+
+    Parameters
+    ----------
+    model, reference : keras.Model
+        Two models with the same architecture, e.g. a trained model and the
+        untrained copy it started from.
+    layer_names : sequence of str
+        Layers with a kernel (conv or dense) in both.
+
+    Returns
+    -------
+    dict of str -> float
+        For each layer, ``||W_model - W_reference|| / ||W_reference||`` over all
+        its kernel weights (the bias left out): 0 for no change, 1 for a
+        change as long as the reference kernel itself.
+    """
+    changes = {}
+    for name in layer_names:
+        moved = np.asarray(model.get_layer(name).get_weights()[0], dtype=float)
+        start = np.asarray(reference.get_layer(name).get_weights()[0], dtype=float)
+        if moved.shape != start.shape:
+            raise ValueError(f"{name} has kernels of shape {moved.shape} in one model and {start.shape} in the "
+                             f"other: pass two models with the same architecture.")
+        changes[name] = float(np.linalg.norm(moved - start) / np.linalg.norm(start))
+    return changes
+
+
+def seen_mask(model, layer_name, canvas, objective="channel", border=2):
+    """The pixels of a square canvas that the units read by :func:`maximize`'s objective can see.
+
+    Uses the rule of notebook 2: on a chain of 'valid' conv and pooling
+    layers, unit i of a row sees input pixels ``i * jump`` to
+    ``i * jump + field - 1``. The units read are those of :func:`maximize`:
+    the feature map without a ``border`` for ``objective="channel"``, the
+    :func:`centre_unit` for ``objective="neuron"``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model whose layers up to ``layer_name`` are 'valid' convs and poolings
+        (and pointwise layers), like the course's classifier.
+    layer_name : str
+        A conv or pooling layer.
+    canvas : int
+        The side of the square canvas, in pixels (e.g. ``images.shape[1]``).
+    objective : {"channel", "neuron"}, optional
+    border : int, optional
+        Feature-map positions left out on each side for "channel", as in
+        :func:`maximize`.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (canvas, canvas)
+        True for the pixels those units see, e.g. to pass as an outline to
+        :func:`course_helpers.plotting.show_images`.
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {tuple(OBJECTIVES)}, not {objective!r}.")
+    canvas = check_int(canvas, "canvas", minimum=1)
+    field, jump = anatomy.receptive_field(model, layer_name)
+    if canvas < field:
+        raise ValueError(f"a {canvas} px canvas is smaller than one unit of {layer_name} sees ({field} px).")
+    units = (canvas - field) // jump + 1
+    (first, last), _ = _units(objective, (units, units), border)
+    mask = np.zeros((canvas, canvas), bool)
+    mask[first * jump:last * jump + field, first * jump:last * jump + field] = True
+    return mask

@@ -193,7 +193,8 @@ def _per_image(limit, count, name):
 
 
 def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False, symmetric=False,
-                colorbar=False, size=2.8, suptitle=None, robust=False, outlines=None, vmin=None, vmax=None):
+                colorbar=False, size=2.8, suptitle=None, robust=False, outlines=None, vmin=None, vmax=None,
+                row_labels=None):
     """Show several 2-D arrays (or RGB images) side by side.
 
     Parameters
@@ -230,6 +231,9 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         Fixed colour-scale limits for 2-D images, instead of the ones chosen
         above: one number for every image, or one per image (None keeps that
         image's automatic limit). Values outside are drawn in the end colours.
+    row_labels : sequence of str, optional
+        One label per row of panels, written to the left of the row's first
+        panel (for example "untrained" and "trained"). Default: none.
 
     Returns
     -------
@@ -268,6 +272,11 @@ def show_images(images, titles=None, ncols=None, cmap="gray", shared_scale=False
         for ax, outline in zip(axes.flat, outlines):
             if outline is not None and np.asarray(outline).any():
                 ax.contour(np.asarray(outline, dtype=float), levels=[0.5], colors="yellow", linewidths=1.2)
+    if row_labels is not None:
+        if len(row_labels) != nrows:
+            raise ValueError(f"got {len(row_labels)} row labels for {nrows} rows of panels.")
+        for row, label in enumerate(row_labels):
+            axes[row, 0].set_ylabel(label, fontsize=9, rotation=0, ha="right", va="center")
     for ax in list(axes.flat)[len(arrays):]:
         ax.axis("off")
     if suptitle:
@@ -348,7 +357,7 @@ def describe_layer(layer):
 
 
 def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6,
-                      shared_scale=True, channels=None):
+                      shared_scale=True, channels=None, vmin=None):
     """The output channels of a layer side by side, after the input image.
 
     By default all channels share one colour scale, shown by one colour bar, so
@@ -378,6 +387,9 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         The channels to show, in this order, each titled with its own number;
         overrides ``max_channels``. Pick them by a rule (the strongest, say):
         under another seed, a given channel number means something else.
+    vmin : float, optional
+        Where the colour scale(s) start, e.g. 0 for maps after a ReLU. Default:
+        the smallest value shown (the channel's own, with ``shared_scale=False``).
 
     Returns
     -------
@@ -417,9 +429,11 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         ax.set_xticks([])
         ax.set_yticks([])
     low, high = float(maps[:, :, channels].min()), float(maps[:, :, channels].max())
+    low = low if vmin is None else float(vmin)
     for channel, ax in zip(channels, axes):
         if not shared_scale:
             low, high = float(maps[:, :, channel].min()), float(maps[:, :, channel].max())
+            low = low if vmin is None else float(vmin)
         drawn = ax.imshow(maps[:, :, channel], cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
         if not shared_scale:
             fig.colorbar(drawn, ax=ax, shrink=0.8, pad=0.02)
@@ -731,7 +745,7 @@ def plot_receptive_fields(names, sizes, input_size, title=None):
     return finish(fig)
 
 
-def plot_effective_field(share, field_start, field_size, centre_start, centre_size):
+def plot_effective_field(share, field_start, field_size, centre_start, centre_size, profile_legend="best"):
     """Where a unit's input gradient lies: the picture, and the sum per column.
 
     Left: the share of |gradient| per input pixel, with the theoretical
@@ -747,6 +761,9 @@ def plot_effective_field(share, field_start, field_size, centre_start, centre_si
         First row and column of the theoretical field, and its side.
     centre_start, centre_size : int
         First row and column of the central square, and its side.
+    profile_legend : str, optional
+        Where the right panel's legend goes, as Matplotlib's ``loc`` (default
+        ``"best"``), e.g. ``"lower right"`` to keep it off a tall profile.
 
     Returns
     -------
@@ -778,7 +795,7 @@ def plot_effective_field(share, field_start, field_size, centre_start, centre_si
     right.plot(columns, uniform, linestyle="--", label="every pixel of the field equal")
     right.set(xlabel="input column", ylabel="share of |gradient|, per column", title="the same, added up per column")
     right.title.set_fontsize(10)
-    right.legend(fontsize=8)
+    right.legend(fontsize=8, loc=profile_legend)
     return finish(fig)
 
 
@@ -899,3 +916,196 @@ def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
     layer = layer_name or cam.default_layer(model)
     return show_images(panels, titles, ncols=3, size=2.3,
                        suptitle=f"Grad-CAM at {layer}; both maps of a picture on one scale")
+
+
+def add_heat_colorbar(fig, axes=None, label="heat: 0 = none, 1 = the map's maximum", alpha=0.6, cmap="jet"):
+    """A colour bar for heat drawn with :func:`overlay`, placed beside ``axes``.
+
+    The bar shows the colours an overlay gives a mid-grey pixel, from heat 0
+    (the grey itself: no evidence) to heat 1 (the colormap's hottest colour at
+    weight ``alpha``), so it reads the same as the overlays beside it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    axes : sequence of matplotlib.axes.Axes, optional
+        The panels the bar belongs to. Default: every panel of ``fig``.
+    label : str, optional
+        What 0 and 1 mean.
+    alpha, cmap : optional
+        As given to :func:`overlay`. Defaults 0.6 and "jet".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, for display.
+    """
+    heat = np.linspace(0, 1, 256)[:, np.newaxis]
+    weight = alpha * heat
+    colours = (1 - weight) * 0.5 + weight * matplotlib.colormaps[cmap](heat[:, 0])[:, :3]
+    mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1),
+                                            cmap=matplotlib.colors.ListedColormap(np.clip(colours, 0, 1)))
+    bar = fig.colorbar(mappable, ax=list(fig.axes if axes is None else axes), shrink=0.8, ticks=[0, 0.5, 1])
+    bar.set_label(label, fontsize=8)
+    bar.ax.tick_params(labelsize=8)
+    return fig
+
+
+_GRID_KINDS = {"unit": "jet", "pixels": "magma", "signed": "RdBu_r"}
+
+
+def show_explanation_grid(pictures, maps, kinds, column_titles=None, row_titles=None, outlines=None,
+                          unread_from=None, size=1.9, suptitle=None):
+    """Rows of explanation maps, each row led by its picture, each map scaled by its kind.
+
+    Parameters
+    ----------
+    pictures : sequence of array_like, each (H, W, 3) in [0, 1]
+        One picture per row, drawn first.
+    maps : sequence of sequences of array_like, each (H, W)
+        For each row, its maps: the same number C in every row.
+    kinds : sequence of (str or sequence of str)
+        For each row, one kind for all its maps or one per map:
+        ``"unit"``, a map already in [0, 1], drawn from 0 to 1 ("jet");
+        ``"pixels"``, a pixel map, drawn with its brightest 1 % at full colour
+        ("magma"); ``"signed"``, a signed map such as occlusion's, centred on 0
+        ("RdBu_r": red for the class, blue against), its range in the title.
+    column_titles : sequence of str, optional
+        C + 1 titles (the picture's column first), shown on the first row.
+    row_titles : sequence of str, optional
+        One per row, shown over its picture.
+    outlines : sequence of (H, W) bool arrays or None, optional
+        One mask per row, outlined in yellow on every panel of the row.
+    unread_from : int, optional
+        A dashed grey line at this row and column on every panel: where the
+        part of the picture the network never reads begins.
+    size : float, optional
+        Panel size in inches. Default 1.9.
+    suptitle : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if len(pictures) != len(maps) or len(kinds) != len(maps):
+        raise ValueError(f"give one picture, one row of maps and one kind per row; got {len(pictures)}, "
+                         f"{len(maps)} and {len(kinds)}.")
+    columns = len(maps[0])
+    if any(len(row) != columns for row in maps):
+        raise ValueError("every row needs the same number of maps.")
+    panels, titles, cmaps, lows, highs, masks = [], [], [], [], [], []
+    for row, (picture, row_maps, row_kinds) in enumerate(zip(pictures, maps, kinds)):
+        row_kinds = [row_kinds] * columns if isinstance(row_kinds, str) else list(row_kinds)
+        if len(row_kinds) != columns or any(kind not in _GRID_KINDS for kind in row_kinds):
+            raise ValueError(f"each kind must be one of {sorted(_GRID_KINDS)}, one per map; got {row_kinds!r}.")
+        heads = list(column_titles) if column_titles is not None and row == 0 else [""] * (columns + 1)
+        if row_titles is not None:
+            heads[0] = row_titles[row]
+        panels.append(np.asarray(picture))
+        titles.append(heads[0])
+        cmaps.append("gray")
+        lows.append(None)
+        highs.append(None)
+        for heat, kind, head in zip(row_maps, row_kinds, heads[1:]):
+            heat = np.asarray(heat, dtype=np.float32)
+            panels.append(heat)
+            cmaps.append(_GRID_KINDS[kind])
+            if kind == "unit":
+                lows.append(0.0)
+                highs.append(1.0)
+                titles.append(head)
+            elif kind == "pixels":
+                lows.append(0.0)
+                highs.append(max(float(np.percentile(heat, 99)), 1e-12))
+                titles.append(head)
+            else:
+                limit = max(float(np.abs(heat).max()), 1e-12)
+                lows.append(-limit)
+                highs.append(limit)
+                titles.append(f"{head}\n±{limit:.1f}" if head else f"±{limit:.1f}")
+        masks += [None if outlines is None else outlines[row]] * (columns + 1)
+    fig = show_images(panels, titles, ncols=columns + 1, size=size, cmap=cmaps, vmin=lows, vmax=highs,
+                      outlines=masks if outlines is not None else None, suptitle=suptitle)
+    if unread_from is not None:
+        for ax in fig.axes:
+            if ax.images:
+                for line in (ax.axhline, ax.axvline):   # grey: visible on black and on white
+                    line(unread_from - 0.5, color="0.55", linestyle="--", linewidth=0.8)
+    return fig
+
+
+def plot_class_preference(horse_mean, human_mean, margin, floor, title=None):
+    """One point per channel: its average activation on horses (x) and on humans (y).
+
+    Draws the diagonal, the two lines at ``margin`` times as much on one class,
+    and a grey square below ``floor``, where a channel prefers nothing. Points
+    are coloured by the same rule: prefers horses (orange), prefers humans
+    (blue), fires for both within ``margin`` (dark grey), below the floor
+    (light grey). The legend, below the axes, counts each group.
+
+    Parameters
+    ----------
+    horse_mean, human_mean : array_like, shape (C,)
+        Each channel's mean activation over the horse and the human images, 0 or more.
+    margin : float
+        Greater than 1: how many times as much on one class counts as preferring it.
+    floor : float
+        0 or more: a channel whose larger average is below it prefers nothing.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    horse_mean, human_mean = np.asarray(horse_mean, dtype=float), np.asarray(human_mean, dtype=float)
+    if horse_mean.shape != human_mean.shape or horse_mean.ndim != 1:
+        raise ValueError(f"horse_mean and human_mean must be 1-D and of one length; got {horse_mean.shape} "
+                         f"and {human_mean.shape}.")
+    if margin <= 1:
+        raise ValueError(f"margin must be above 1 (1.5 means 50 % more); got {margin}.")
+    larger = np.maximum(horse_mean, human_mean)
+    strong = larger >= floor
+    prefers_horse = strong & (horse_mean >= margin * human_mean)
+    prefers_human = strong & (human_mean >= margin * horse_mean)
+    both = strong & ~prefers_horse & ~prefers_human
+    top = 1.05 * max(float(larger.max()), floor, 1e-12)
+    fig, ax = plt.subplots(figsize=(5.2, 6.2), constrained_layout=True)
+    ax.add_patch(Rectangle((-top, -top), top + floor, top + floor, facecolor="0.85", edgecolor="0.4", linestyle=":",
+                           zorder=0, label=f"the floor, {floor:.2f}: below it a channel prefers nothing"))
+    ax.plot([0, top], [0, top], color="0.6", linewidth=1)
+    ax.plot([0, top / margin], [0, top], color="0.6", linewidth=1, linestyle="--", label=f"{margin}x as much on one class")
+    ax.plot([0, top], [0, top / margin], color="0.6", linewidth=1, linestyle="--")
+    for chosen, colour, what in [(prefers_horse, "tab:orange", "prefer horses"),
+                                 (prefers_human, "tab:blue", "prefer humans"),
+                                 (both, "0.4", f"fire for both, within {margin}x"),
+                                 (~strong, "0.75", "below the floor (dead ones at 0, 0)")]:
+        ax.scatter(horse_mean[chosen], human_mean[chosen], s=18, color=colour, label=f"{what}: {chosen.sum()}")
+    ax.set(xlim=(-0.03 * top, top), ylim=(-0.03 * top, top), aspect="equal", xlabel="mean on the horse images",
+           ylabel="mean on the human images")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1)  # below the axes: no point hidden
+    return finish(fig)
+
+
+def add_outlines(fig, outlines, color="yellow"):
+    """Outline a mask on each panel of a figure, for example the stand-in's figure masks.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    outlines : sequence of (H, W) bool arrays or None
+        One per panel of ``fig``, in the order of ``fig.axes`` (None: no outline
+        on that panel). Panels beyond the sequence are left alone.
+    color : str, optional
+        Default "yellow", as :func:`show_images` draws outlines.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, for display.
+    """
+    for ax, outline in zip(fig.axes, outlines):
+        if outline is not None and np.asarray(outline).any():
+            ax.contour(np.asarray(outline, dtype=float), levels=[0.5], colors=color, linewidths=1.2)
+    return fig

@@ -5,17 +5,21 @@
   :func:`integrated_gradients`, :func:`occlusion`;
 * :mod:`course_helpers.cam.measures`: :func:`pointing_game`,
   :func:`energy_in_mask`, :func:`deletion_insertion`, :func:`randomization_test`,
-  :func:`spearman`.
+  :func:`spearman`, and the tables built from them (:func:`mask_scores`,
+  :func:`deletion_insertion_table`, :func:`randomization_table`).
 
-The figures (:func:`overlay`, :func:`plot_grad_cam`) live in
+The figures (:func:`overlay`, :func:`plot_grad_cam`, :func:`add_heat_colorbar`,
+:func:`show_explanation_grid`) live in
 :mod:`course_helpers.plotting`, and the model's anatomy (:func:`default_layer`,
 :func:`unit_centres`) in :mod:`course_helpers.anatomy`; all are importable from
 here too, as the notebooks use them.
 """
 from ..anatomy import default_layer, unit_centres
-from ..plotting import overlay, plot_grad_cam
+from ..plotting import add_heat_colorbar, add_outlines, overlay, plot_grad_cam, show_explanation_grid
 from .maps import grad_cam, grad_cam_plus_plus, guided_backprop, integrated_gradients, occlusion, saliency, smoothgrad
-from .measures import deletion_insertion, energy_in_mask, pointing_game, randomization_test, spearman
+from .measures import (blank_maps, compare_with, correlations_per_step, deletion_insertion, deletion_insertion_table,
+                       energy_in_mask, mask_scores, mean_and_margin, pointing_game, randomization_table,
+                       randomization_test, spearman)
 
 __all__ = [
     "default_layer",
@@ -34,4 +38,14 @@ __all__ = [
     "deletion_insertion",
     "randomization_test",
     "spearman",
+    "mean_and_margin",
+    "compare_with",
+    "mask_scores",
+    "deletion_insertion_table",
+    "correlations_per_step",
+    "blank_maps",
+    "randomization_table",
+    "add_heat_colorbar",
+    "add_outlines",
+    "show_explanation_grid",
 ]

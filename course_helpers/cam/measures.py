@@ -15,7 +15,8 @@ from ..arguments import check_int
 from . import maps
 
 __all__ = ["pointing_game", "energy_in_mask", "deletion_insertion", "class_probability", "spearman",
-           "randomization_test"]
+           "randomization_test", "mean_and_margin", "compare_with", "mask_scores", "deletion_insertion_table",
+           "correlations_per_step", "blank_maps", "randomization_table"]
 
 _EPSILON = 1e-8
 
@@ -306,3 +307,229 @@ def randomization_test(model, images, method=maps.grad_cam, seed=None, return_ma
         if return_maps:
             all_maps[layer.name] = randomized
     return (correlations, all_maps) if return_maps else correlations
+
+
+# ----------------------------------------------------------------------------
+# Tables and sentences for notebook 7: the bookkeeping around the measurements
+# ----------------------------------------------------------------------------
+
+def mean_and_margin(values):
+    """The mean of some scores and the half-width of its 95 % confidence interval.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,), n >= 2
+        One score per image.
+
+    Returns
+    -------
+    (float, float)
+        The mean, and 1.96 standard errors (normal approximation: for 8 values
+        about a sixth too narrow).
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if len(values) < 2:
+        raise ValueError(f"a confidence interval needs at least 2 values; got {len(values)}.")
+    return float(values.mean()), float(1.96 * values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def compare_with(value, others, words=("more than", "the same as", "less than"), decimals=2):
+    """A phrase saying how one score compares with several others, at the precision printed.
+
+    Parameters
+    ----------
+    value : float
+        The score compared, for example the centre baseline's pointing game.
+    others : dict of str -> float
+        The scores it is compared with.
+    words : (str, str, str), optional
+        What to say when ``value`` is higher, equal (after rounding to
+        ``decimals``), or lower.
+    decimals : int, optional
+        Scores are rounded to this many decimals first, as they are printed.
+
+    Returns
+    -------
+    str
+        For example ``"more than A (0.89); the same as B (0.93)"``, or
+        ``"more than every one"`` when all compare the same way.
+    """
+    if not others:
+        raise ValueError("compare_with needs at least one other score.")
+    reference = round(float(value), decimals)
+    groups = {word: [] for word in words}
+    for name, score in others.items():
+        score = round(float(score), decimals)
+        word = words[0] if reference > score else (words[1] if reference == score else words[2])
+        groups[word].append(f"{name} ({score:.{decimals}f})")
+    for word in (words[0], words[2]):
+        if len(groups[word]) == len(others) and len(others) > 1:
+            return f"{word} every one"
+    return "; ".join(f"{word} {', '.join(names)}" for word, names in groups.items() if names)
+
+
+def mask_scores(maps_by_name, masks, away, unread_from=None):
+    """Pointing game, pointing game on the figures away from the middle, and energy in the mask, as a table.
+
+    Parameters
+    ----------
+    maps_by_name : dict of str -> (array_like, array_like of int or None)
+        For each method, its maps, shape (n, H, W), and the indices of the
+        images they explain (None: all of them, n = N).
+    masks : array_like of bool, shape (N, H, W)
+        The figures' masks.
+    away : array_like of bool, shape (N,)
+        True for the images whose figure lies away from the middle.
+    unread_from : int, optional
+        Rows and columns from this one on are set to 0 in every map before
+        scoring (the part of the picture the network never reads).
+
+    Returns
+    -------
+    scores : dict of str -> dict
+        For each method: ``images`` (n), ``pointing``, ``away`` (NaN when none of
+        its images is away from the middle), ``n_away`` and ``energy``, all
+        shares in [0, 1].
+    table : str
+        One line per method, with a header.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    away = np.asarray(away, dtype=bool)
+    scores = {}
+    lines = [f"{'method':20} {'images':>6} {'pointing':>9} {'away from middle (n)':>21} {'energy':>7}"]
+    for name, (maps, subset) in maps_by_name.items():
+        maps = np.array(maps, dtype=np.float32)
+        if unread_from is not None:
+            maps[:, unread_from:, :] = 0
+            maps[:, :, unread_from:] = 0
+        subset = np.arange(len(masks)) if subset is None else np.asarray(subset)
+        its_masks, its_away = masks[subset], away[subset]
+        off_centre = pointing_game(maps[its_away], its_masks[its_away]) if its_away.any() else float("nan")
+        scores[name] = {"images": len(subset), "pointing": pointing_game(maps, its_masks), "away": off_centre,
+                        "n_away": int(its_away.sum()), "energy": energy_in_mask(maps, its_masks)}
+        row = scores[name]
+        away_text = f"{off_centre:16.2f}" if its_away.any() else f"{'-':>16}"   # a dash: none of its figures
+        lines.append(f"{name:20} {row['images']:6} {row['pointing']:9.2f} {away_text} ({row['n_away']:2}) "
+                     f"{row['energy']:7.2f}")
+    return scores, "\n".join(lines)
+
+
+def deletion_insertion_table(areas, images_of, reference="random"):
+    """Deletion and insertion areas, mean ± 95 % interval, and each method's difference from a reference map.
+
+    Parameters
+    ----------
+    areas : dict of str -> array_like, shape (n, 2)
+        For each method, one (deletion, insertion) pair of areas per image.
+    images_of : dict of str -> array_like of int, shape (n,)
+        The images each method's rows belong to. The reference's images must
+        include every other method's, so that each difference is taken image
+        by image.
+    reference : str, optional
+        The method the others are compared with. Default "random".
+
+    Returns
+    -------
+    str
+        Two tables: the areas, then the differences from the reference on the
+        same images.
+    """
+    if reference not in areas:
+        raise ValueError(f"the reference {reference!r} is not among the methods {list(areas)}.")
+    reference_images = list(np.asarray(images_of[reference]))
+    lines = ["mean ± 95 % interval      images   deletion (lower is better)   insertion (higher is better)"]
+    for name, pairs in areas.items():
+        pairs = np.asarray(pairs, dtype=np.float64)
+        (deletion, d_margin), (insertion, i_margin) = mean_and_margin(pairs[:, 0]), mean_and_margin(pairs[:, 1])
+        lines.append(f"{name:20} {len(pairs):6} {deletion:20.2f} ± {d_margin:.2f} {insertion:22.2f} ± {i_margin:.2f}")
+    lines.append(f"differences from the {reference} map on the same images, image by image (mean ± 95 % interval):")
+    for name, pairs in areas.items():
+        if name == reference:
+            continue
+        pairs = np.asarray(pairs, dtype=np.float64)
+        rows = [reference_images.index(i) for i in np.asarray(images_of[name])]
+        differences = pairs - np.asarray(areas[reference], dtype=np.float64)[rows]
+        (deletion, d_margin), (insertion, i_margin) = (mean_and_margin(differences[:, k]) for k in (0, 1))
+        lines.append(f"{name:20} {len(pairs):6}   deletion {deletion:+.2f} ± {d_margin:.2f}   "
+                     f"insertion {insertion:+.2f} ± {i_margin:.2f}")
+    return "\n".join(lines)
+
+
+def correlations_per_step(maps_by_step, region=None):
+    """Each image's rank correlation with the trained model's map, at every step of a randomization test.
+
+    Parameters
+    ----------
+    maps_by_step : dict of str -> array_like, shape (N, H, W)
+        What :func:`randomization_test` returns with ``return_maps=True``:
+        ``"trained"`` first, then one entry per step.
+    region : tuple of slices, optional
+        The part of each map to compare, for example the part of the picture
+        the network reads. Default: the whole map.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray, shape (N,)
+        Step -> Spearman correlations in [-1, 1] (0 for a blank map).
+    """
+    region = (slice(None), slice(None)) if region is None else region
+    trained = np.asarray(maps_by_step["trained"])
+    return {step: np.array([spearman(a[region], b[region]) for a, b in zip(trained, np.asarray(maps))])
+            for step, maps in maps_by_step.items() if step != "trained"}
+
+
+def blank_maps(maps):
+    """How many maps of a batch are blank (constant): no evidence at all, and an undefined rank correlation.
+
+    Parameters
+    ----------
+    maps : array_like, shape (N, H, W)
+
+    Returns
+    -------
+    int
+    """
+    maps = np.asarray(maps)
+    return int(np.sum(maps.max(axis=(1, 2)) == maps.min(axis=(1, 2))))
+
+
+def randomization_table(correlations_by_method, blanks=None, whole_picture=None):
+    """A randomization test as a table: one row per step, mean correlation ± 95 % interval per method.
+
+    Parameters
+    ----------
+    correlations_by_method : dict of str -> dict of str -> array_like
+        Method -> what :func:`correlations_per_step` returns.
+    blanks : dict of str -> int, optional
+        Step -> the number of blank maps of the first method, printed after it.
+    whole_picture : dict of str -> float, optional
+        Step -> the last method's mean correlation over the whole picture,
+        printed in brackets at the end of each row.
+
+    Returns
+    -------
+    str
+    """
+    methods = list(correlations_by_method)
+    first = correlations_by_method[methods[0]]
+    count = len(next(iter(first.values())))
+    lines = [f"mean rank correlation with the trained maps over {count} images, ± 95 % interval:"]
+    header = f"{'randomized down to':18}"
+    for number, method in enumerate(methods):
+        header += f" {method:>17}"
+        if number == 0 and blanks is not None:
+            header += "   blank maps"
+    if whole_picture is not None:
+        header += f"   ({methods[-1]}, whole picture)"
+    lines.append(header)
+    for step in first:
+        row = f"{step:18}"
+        for number, method in enumerate(methods):
+            mean, margin = mean_and_margin(correlations_by_method[method][step])
+            row += f" {mean:10.2f} ± {margin:.2f}"
+            if number == 0 and blanks is not None:
+                row += f"   {blanks[step]:2} of {count}"
+        if whole_picture is not None:
+            row += f"   ({whole_picture[step]:.2f})"
+        lines.append(row)
+    return "\n".join(lines)

@@ -20,11 +20,13 @@ Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
 :func:`check_unsafe_augmentation`, :func:`check_build_model`,
-:func:`check_fully_read_size`, :func:`check_recipe_experiment`.
+:func:`check_fully_read_size`, :func:`check_recipe_experiment`,
+:func:`check_mirror_test`.
 
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 :func:`check_zero_fraction`, :func:`check_dead_channels`,
-:func:`check_zeros_cause`.
+:func:`check_zeros_cause`, :func:`check_flat_picture`, :func:`check_dead_meaning`,
+:func:`check_preferring`, :func:`check_most_preferring`, :func:`check_central_share`.
 
 Notebook 06 (filter visualization): :func:`check_ascent_step`,
 :func:`check_total_variation`, :func:`check_receptive_layer`,
@@ -33,22 +35,27 @@ Notebook 06 (filter visualization): :func:`check_ascent_step`,
 
 Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_weighted_map`, :func:`check_why_logit`,
-:func:`check_centre_bias`, :func:`check_conv4_stretch`.
+:func:`check_centre_bias`, :func:`check_conv4_stretch`,
+:func:`check_seed_map_experiment`, :func:`check_ig_steps`, :func:`check_occlusion_fill`.
 """
 from .answers import FAIL, PASS
 from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_blur_edge_widths, check_conv_params,
                                  check_horizontal_edge_kernel, check_my_conv_layer, check_window_sums)
 from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel, check_relu_pool_order,
                                     check_relu_then_pool, check_sum_experiment, mystery_map)
-from .filter_visualization import (check_ascent_step, check_neuron_extent, check_receptive_layer,
-                                   check_smoothness_regularizer, check_total_variation, check_tv_experiment)
-from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_weighted_map,
-                       check_why_logit)
-from .intermediate_activations import check_conv3_shape, check_dead_channels, check_zero_fraction, check_zeros_cause
+from .filter_visualization import (MADE_UP_KERNEL, check_ascent_step, check_flat_colour, check_neuron_extent,
+                                   check_receptive_layer, check_smoothness_regularizer, check_total_variation,
+                                   check_tv_experiment)
+from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_ig_steps,
+                       check_occlusion_fill, check_seed_map_experiment, check_weighted_map, check_why_logit)
+from .intermediate_activations import (check_central_share, check_conv3_shape, check_dead_channels, check_dead_meaning,
+                                       check_flat_picture, check_most_preferring, check_preferring,
+                                       check_zero_fraction, check_zeros_cause)
 from .padding_stride_pooling import (check_fully_read_sizes, check_my_max_pool, check_output_size,
                                      check_receptive_field, check_same_padding)
 from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
-                       check_flatten_size, check_fully_read_size, check_recipe_experiment, check_unsafe_augmentation)
+                       check_flatten_size, check_fully_read_size, check_mirror_test, check_recipe_experiment,
+                       check_unsafe_augmentation)
 
 __all__ = [
     "PASS",
@@ -78,20 +85,31 @@ __all__ = [
     "check_build_model",
     "check_fully_read_size",
     "check_recipe_experiment",
+    "check_mirror_test",
     "EXAMPLE_CONFUSION",
     "check_conv3_shape",
     "check_zero_fraction",
     "check_dead_channels",
     "check_zeros_cause",
+    "check_flat_picture",
+    "check_dead_meaning",
+    "check_preferring",
+    "check_most_preferring",
+    "check_central_share",
     "check_ascent_step",
     "check_total_variation",
     "check_receptive_layer",
     "check_smoothness_regularizer",
     "check_tv_experiment",
     "check_neuron_extent",
+    "check_flat_colour",
+    "MADE_UP_KERNEL",
     "check_channel_weights",
     "check_weighted_map",
     "check_why_logit",
     "check_centre_bias",
     "check_conv4_stretch",
+    "check_seed_map_experiment",
+    "check_ig_steps",
+    "check_occlusion_fill",
 ]

@@ -5,7 +5,7 @@ from .. import conv
 from .answers import as_int, as_number_array, call, function_checker, multiple_choice, verdict
 
 __all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer", "check_tv_experiment",
-           "check_neuron_extent"]
+           "check_neuron_extent", "check_flat_colour", "MADE_UP_KERNEL"]
 
 
 def _reference_ascent(image, gradient, learning_rate):
@@ -85,17 +85,30 @@ def _deeper_fields(blocks=20):
 
 def check_receptive_layer(answer):
     """Exercise: with more blocks like the model's five, which is the first conv layer whose units see the whole
-    150 px input?"""
+    150 px input, and how many pixels does it see?
+
+    ``answer`` is the layer's name, or a pair (name, receptive field in px); the pair checks the field too."""
     if answer is None:
-        verdict(False, "replace None with a layer name in quotes, like 'conv2'.")
+        verdict(False, "replace None with a layer name in quotes and its receptive field in px, like ('conv2', 8).")
         return
     fields, input_side = _deeper_fields(), 150   # the course's model takes 150 px images
+    field = None
+    if isinstance(answer, (tuple, list)):
+        if len(answer) != 2:
+            verdict(False, f"give two things, the layer's name and its field in px, like ('conv2', 8); got {answer!r}.")
+            return
+        answer, field = answer
     chosen = answer.strip().lower() if isinstance(answer, str) else None
     if chosen not in fields:
         verdict(False, f"answer with a conv layer's name, 'conv1' or deeper, like 'conv2'; got {answer!r}.")
         return
     first = next(name for name, (side, _) in fields.items() if side >= input_side)
     side, jump = fields[chosen]
+    if chosen == first and field is not None and not (np.isscalar(field) and field == side):
+        verdict(False, f"{chosen} is the right layer, but its units do not see {field!r} px. Start from conv5's "
+                       f"field and jump in section 3's table: the 2x2 pooling adds 1 jump and doubles it, the 3x3 "
+                       f"conv adds 2 of the doubled jumps.")
+        return
     if chosen == first:
         below_name = f"conv{int(chosen[4:]) - 1}"
         below, below_jump = fields[below_name]
@@ -186,7 +199,46 @@ def check_tv_experiment(measured, answer=None):
          "d": "compare the numbers for tv=0 and tv=160: the penalty is subtracted from what the ascent climbs."})
 
 
-def check_neuron_extent(sides):
+def moved_side(image, low=0.4, high=0.6):
+    """Side of the smallest square-sided box around the pixels that left the start range ``low`` to ``high``.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W, 3)
+        A synthesized image in [0, 1] whose climb started from values in [low, high].
+
+    Returns
+    -------
+    int
+        The larger of the spans of the moved rows and columns (last - first + 1); 0 when nothing moved.
+    """
+    moved = np.any((image < low) | (image > high), axis=-1)
+    rows, columns = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+    if rows.size == 0:
+        return 0
+    return int(max(rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1))
+
+
+def _neuron_images(images):
+    """The learner's {"conv2": image, "conv3": image} as (H, W, 3) arrays; None after a hint when malformed."""
+    if not isinstance(images, dict) or not {"conv2", "conv3"} <= set(images):
+        verdict(False, f"pass images as a dict with the image maximize returned for 'conv2' and for 'conv3' "
+                       f"(images[0] of each run); got {type(images).__name__}.")
+        return None
+    arrays = {}
+    for layer in ("conv2", "conv3"):
+        array = np.asarray(images[layer], dtype=float)
+        if array.ndim == 4 and array.shape[0] == 1:
+            array = array[0]
+        if array.ndim != 3 or array.shape[-1] != 3:
+            verdict(False, f"the image for {layer} should be one (height, width, 3) image, images[0] of what "
+                           f"maximize returned; got shape {array.shape}.")
+            return None
+        arrays[layer] = array
+    return arrays
+
+
+def check_neuron_extent(sides, images=None):
     """Exercise (an experiment): the side of the square of pixels that one conv2 unit and one conv3 unit move.
 
     Parameters
@@ -194,6 +246,11 @@ def check_neuron_extent(sides):
     sides : dict
         ``{"conv2": side, "conv3": side}``, in pixels, measured on the images
         ``filters.maximize(..., objective="neuron")`` returned.
+    images : dict, optional
+        ``{"conv2": image, "conv3": image}``, each (H, W, 3): the images the
+        sides were measured on. With them the checker measures the sides
+        itself and asks for exactly those; without them it accepts a side
+        above the receptive field of the layer below and up to the layer's own.
     """
     if sides is None:
         verdict(False, "replace None with your measurements: {'conv2': side, 'conv3': side}, in pixels.")
@@ -201,21 +258,96 @@ def check_neuron_extent(sides):
     if not isinstance(sides, dict) or not {"conv2", "conv3"} <= set(sides):
         verdict(False, f"pass a dict with a side for 'conv2' and for 'conv3'; got {sides!r}.")
         return
+    arrays = None
+    if images is not None:
+        arrays = _neuron_images(images)
+        if arrays is None:
+            return
     fields = _deeper_fields(3)
     notes = []
-    for layer in ("conv2", "conv3"):
+    for layer, below in (("conv2", "conv1"), ("conv3", "conv2")):
         side = as_int(sides[layer], f"The side for {layer}")
         if side is None:
             return
-        field = fields[layer][0]
-        if side < 1:
+        field, below_field = fields[layer][0], fields[below][0]
+        if arrays is not None:
+            measured = moved_side(arrays[layer])
+            if measured == 0:
+                verdict(False, f"no pixel of your {layer} image left the range 0.4 to 0.6: did maximize run with "
+                               f"objective='neuron' on {layer}'s most active filter?")
+                return
+            if measured > field:
+                verdict(False, f"in your {layer} image pixels moved across {measured} px, more than one unit sees "
+                               f"({field} px): run with objective='neuron' and without jitter, blur_every, l2 or "
+                               f"tv, which spread the change.")
+                return
+            if side != measured:
+                verdict(False, f"{layer}: the moved pixels of your image do not span {side} px. Take the "
+                               f"first and last row that holds a moved pixel, and the same for columns: the side "
+                               f"is last - first + 1, the larger of the two spans (not a count of moved pixels).")
+                return
+        elif side < 1:
             verdict(False, f"no pixel moved for {layer}: did maximize run with objective='neuron', and did you test "
                            f"the range 0.4 to 0.6 on the image it returned?")
             return
-        if side > field:
+        elif side > field:
             verdict(False, f"{layer}: {side} px is wider than any one unit can see. Run without jitter, blur or "
                            f"total variation, which spread the change, and with objective='neuron', one unit.")
+            return
+        elif side <= below_field:
+            verdict(False, f"{layer}: {side} px is no more than one {below} unit sees ({below_field} px), but a "
+                           f"{layer} unit combines a 3x3 window of them. Measure the span of the moved rows and "
+                           f"columns (last - first + 1), not a count of moved pixels.")
             return
         notes.append(f"{layer} {side} px of its {field}" + (" (all of it)" if side == field else ""))
     verdict(True, f"{', '.join(notes)}: a pixel outside the unit's receptive field has no path to it, so its "
                   f"gradient is 0 and it never moves.")
+
+
+#: Exercise 4's made-up conv1 kernel, (3 rows, 3 columns, 3 colours): each colour's weights mislead a quick look.
+MADE_UP_KERNEL = np.stack([
+    [[0.2, 0.2, 0.2], [0.2, -2.0, 0.2], [0.2, 0.2, 0.2]],       # red: mostly positive, one strong negative
+    [[-0.3, -0.3, -0.3], [0.5, 0.5, 0.5], [-0.3, -0.3, -0.3]],  # green: a positive middle row
+    [[0.6, -0.2, -0.2]] * 3,                                    # blue: mostly negative, one strong column
+], axis=-1)
+
+
+def check_flat_colour(answer, kernel=None):
+    """Exercise: the flat colour that maximizes a linear 3x3 RGB kernel's mean activation.
+
+    Parameters
+    ----------
+    answer : sequence of 3 numbers
+        (red, green, blue), each 0 or 1.
+    kernel : array_like, shape (3, 3, 3), optional
+        The kernel; default :data:`MADE_UP_KERNEL`.
+    """
+    kernel = MADE_UP_KERNEL if kernel is None else np.asarray(kernel, dtype=float)
+    if answer is None:
+        verdict(False, "replace None with three numbers (red, green, blue), each 0 or 1, like (1, 0, 1).")
+        return
+    colour = as_number_array(answer, "Your colour")
+    if colour is None:
+        return
+    if colour.shape != (3,) or not np.all(np.isin(colour, (0, 1))):
+        verdict(False, f"answer with three numbers (red, green, blue), each 0 or 1; got {answer!r}.")
+        return
+    sums = kernel.sum(axis=(0, 1))
+    right = (sums > 0).astype(float)
+    if np.array_equal(colour, right):
+        verdict(True, f"The summed weights are {', '.join(f'{s:+.1f}' for s in sums)} for red, green and blue: a "
+                      f"flat colour meets every weight once, so only each colour's sum counts, and its sign "
+                      f"decides 0 or 1.")
+        return
+    majority = (np.sum(kernel > 0, axis=(0, 1)) > 4.5).astype(float)
+    centre = (kernel[1, 1] > 0).astype(float)
+    if np.array_equal(colour, majority):
+        verdict(False, "that is the colour of the majority of each colour's signs. The mean weighs each weight by "
+                       "its size: one strong weight can outweigh eight weak ones. Add up each colour's nine weights.")
+    elif np.array_equal(colour, centre):
+        verdict(False, "that follows the centre weights. In a flat colour every pixel is the same, so each of the "
+                       "nine weights sees the same value: add up each colour's nine weights.")
+    else:
+        names = [name for name, a, b in zip(("red", "green", "blue"), colour, right) if a != b]
+        verdict(False, f"check {' and '.join(names)}: a flat colour's mean activation is each colour's value times "
+                       f"the sum of its nine weights (plus the bias), so a colour is 1 where that sum is positive.")

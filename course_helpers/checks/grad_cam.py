@@ -5,7 +5,8 @@ import numpy as np
 
 from .answers import as_number_array, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_channel_weights", "check_weighted_map", "check_why_logit", "check_centre_bias", "check_conv4_stretch"]
+__all__ = ["check_channel_weights", "check_weighted_map", "check_why_logit", "check_centre_bias", "check_conv4_stretch",
+           "check_seed_map_experiment", "check_ig_steps", "check_occlusion_fill"]
 
 
 @function_checker
@@ -76,8 +77,8 @@ def check_why_logit(answer):
               "sum over all classes k: work it out with the numbers given.",
          "b": "that is the first term only. What does the sum over the classes k subtract from the cat's own "
               "gradient, and which sign is left?",
-         "d": "check the factor in front of the bracket: the formula is p_c times (the class's gradient minus "
-              "the weighted sum). Which number did you multiply by?"})
+         "d": "your bracket looks right, but did you multiply it by p_cat? The formula is p_c times (the "
+              "class's gradient minus the weighted sum)."})
 
 
 def check_centre_bias(answer):
@@ -125,3 +126,164 @@ def check_conv4_stretch(answer):
     else:
         verdict(False, "compare each aligned centre, first + step * i, with the stretched one, "
                        "(i + 0.5) * 150 / units - 0.5, for every unit i, and keep the largest gap.")
+
+
+def check_seed_map_experiment(correlations, reading=None):
+    """Exercise (an experiment): the seed article's map against Grad-CAM's, picture by picture.
+
+    Parameters
+    ----------
+    correlations : sequence of float
+        One rank correlation per picture (at least 16), between the seed's
+        channel-averaged gradient map and Grad-CAM's map, both at conv5.
+    reading : str
+        The letter that describes the learner's own median.
+    """
+    if correlations is None or isinstance(correlations, (str, bytes)):
+        verdict(False, "pass your list of rank correlations, one per picture, then your letter: "
+                       "check_seed_map_experiment(my_correlations, my_reading).")
+        return
+    values = as_number_array(correlations, "Your correlations")
+    if values is None:
+        return
+    values = values.ravel()
+    if len(values) < 16:
+        verdict(False, f"measure at least 16 pictures (the exercise asks for 32); got {len(values)}.")
+        return
+    if not np.all(np.isfinite(values)) or np.any(np.abs(values) > 1 + 1e-9):
+        verdict(False, "a rank correlation lies between -1 and 1. Did you pass cam.spearman's results, one per "
+                       "picture?")
+        return
+    if np.all(values > 0.999):
+        verdict(False, "every correlation is 1: you compared a map with itself. The seed's map averages the "
+                       "gradients over the channels (axis -1) and never touches the activations.")
+        return
+    median = float(np.median(values))
+    right = "a" if median >= 0.8 else ("b" if median >= 0.3 else "c")
+    multiple_choice(
+        reading, {"a", "b", "c"}, right,
+        f"Your median is {median:.2f}, over {len(values)} pictures. One picture could be luck; a median over "
+        f"many says how far the seed's shortcut is from Grad-CAM on this model.",
+        {letter: f"compare the median of your correlations, {median:.2f}, with the thresholds in the letters "
+                 f"(0.8 and 0.3)." for letter in "abc"})
+
+
+def _pairs_by_steps(results):
+    """{steps: (sum, change)} as floats, or None after a hint."""
+    expected = {2, 4, 8, 16, 32, 64}
+    if not isinstance(results, dict):
+        verdict(False, "pass a dict {steps: (sum of the attributions, change of the score)} for steps = 2, 4, 8, "
+                       "16, 32 and 64.")
+        return None
+    try:
+        keys = {int(key) for key in results}
+    except (TypeError, ValueError):
+        keys = set()
+    if keys != expected:
+        verdict(False, f"use the steps 2, 4, 8, 16, 32 and 64 as the dict's keys; got {sorted(results, key=str)}.")
+        return None
+    pairs = {}
+    for key, value in results.items():
+        pair = as_number_array(value, f"The value for {key} steps")
+        if pair is None:
+            return None
+        if pair.shape != (2,) or not np.all(np.isfinite(pair)):
+            verdict(False, f"for each number of steps give two numbers, (sum of the attributions, change of the "
+                           f"score); for {key} steps got {value!r}.")
+            return None
+        pairs[int(key)] = (float(pair[0]), float(pair[1]))
+    return pairs
+
+
+def check_ig_steps(results, fewest_steps="unanswered"):
+    """Exercise (an experiment): how many steps integrated gradients needs to be complete within 3 %.
+
+    Parameters
+    ----------
+    results : dict of int -> (float, float)
+        For steps = 2, 4, 8, 16, 32 and 64: the sum of the attributions and the
+        score's change from the baseline, y(x) - y(x').
+    fewest_steps : int or None
+        The fewest of those steps whose relative error is under 3 % (None if
+        none is).
+    """
+    pairs = _pairs_by_steps(results)
+    if pairs is None:
+        return
+    changes = np.array([change for _, change in pairs.values()])
+    if np.ptp(changes) > 1e-3 * max(np.abs(changes).max(), 1e-12):
+        verdict(False, "your change of the score differs between the numbers of steps, but y(x) - y(x') is the "
+                       "same whatever the steps: compute it once, from the picture and the black baseline.")
+        return
+    if abs(changes[0]) < 1e-12:
+        verdict(False, "your change of the score is 0: compute logit_of(picture) - logit_of(black).")
+        return
+    errors = {steps: abs(total - change) / abs(change) for steps, (total, change) in sorted(pairs.items())}
+    within = [steps for steps, error in errors.items() if error < 0.03]
+    right = within[0] if within else None
+    if isinstance(fewest_steps, str) and fewest_steps == "unanswered":
+        verdict(False, "pass your answer too: check_ig_steps(my_results, my_fewest_steps).")
+        return
+    if fewest_steps is not None and (isinstance(fewest_steps, (bool, np.bool_))
+                                     or not isinstance(fewest_steps, numbers.Real)):
+        verdict(False, f"answer with a number of steps, or None if none was within 3 %; got {fewest_steps!r}.")
+        return
+    listed = ", ".join(f"{steps}: {error:.1%}" for steps, error in errors.items())
+    if fewest_steps == right or (right is not None and fewest_steps is not None and float(fewest_steps) == right):
+        verdict(True, f"Your relative errors by steps: {listed}. "
+                      + (f"{right} steps are the fewest within 3 %." if right else "None got within 3 %."))
+    elif right is None:
+        verdict(False, f"in your numbers no number of steps gets within 3 % ({listed}): answer None.")
+    else:
+        verdict(False, "compute each relative error, |sum - change| / |change|, and take the fewest steps whose "
+                       "error is below 0.03.")
+
+
+def check_occlusion_fill(areas, reading=None):
+    """Exercise (an experiment): does what hides occlusion's squares change deletion and insertion?
+
+    Parameters
+    ----------
+    areas : dict
+        ``{"black": pairs, "mean": pairs}``, each an array (n, 2) of
+        (deletion, insertion) areas, one row per picture, the same pictures in
+        both.
+    reading : str
+        The letter that describes the learner's own means.
+    """
+    if not isinstance(areas, dict) or set(areas) != {"black", "mean"}:
+        verdict(False, 'pass a dict {"black": pairs, "mean": pairs} of (deletion, insertion) areas, one row per '
+                       "picture, then your letter.")
+        return
+    arrays = {}
+    for name, pairs in areas.items():
+        array = as_number_array(pairs, f"Your areas for {name!r}")
+        if array is None:
+            return
+        if array.ndim != 2 or array.shape[1] != 2 or len(array) < 2:
+            verdict(False, f"give one (deletion, insertion) pair per picture, shape (pictures, 2); for {name!r} "
+                           f"got shape {array.shape}.")
+            return
+        if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 1:
+            verdict(False, "deletion and insertion areas lie between 0 and 1: each is the mean of a probability "
+                           "along its curve.")
+            return
+        arrays[name] = array
+    if arrays["black"].shape != arrays["mean"].shape:
+        verdict(False, "score the same pictures with both fills.")
+        return
+    if np.allclose(arrays["black"], arrays["mean"]):
+        verdict(False, "your two fills give the same areas. Did each run of cam.occlusion get its own fill= "
+                       "(0.0, then \"mean\")?")
+        return
+    (black_deletion, black_insertion), (mean_deletion, mean_insertion) = arrays["black"].mean(0), arrays["mean"].mean(0)
+    mean_better = int(mean_deletion < black_deletion) + int(mean_insertion > black_insertion)
+    right = {2: "a", 0: "b", 1: "c"}[int(mean_better)]
+    summary = (f"black: deletion {black_deletion:.2f}, insertion {black_insertion:.2f}; mean colour: deletion "
+               f"{mean_deletion:.2f}, insertion {mean_insertion:.2f}")
+    multiple_choice(
+        reading, {"a", "b", "c"}, right,
+        f"Your means: {summary}. On {len(arrays['black'])} pictures a difference is rough, but the fill is part "
+        f"of the question occlusion asks.",
+        {letter: f"compare your means again ({summary}): deletion is better when lower, insertion when higher."
+         for letter in "abc"})

@@ -4,7 +4,9 @@ import numpy as np
 from .. import conv
 from .answers import as_shape, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_conv3_shape", "check_zero_fraction", "check_dead_channels", "check_zeros_cause"]
+__all__ = ["check_conv3_shape", "check_zero_fraction", "check_dead_channels", "check_zeros_cause",
+           "check_flat_picture", "check_dead_meaning", "check_preferring", "check_most_preferring",
+           "check_central_share"]
 
 
 def check_conv3_shape(answer):
@@ -100,5 +102,162 @@ def check_zeros_cause(answer):
         {"a": "these conv layers use 'valid' padding: no zeros are added at all.",
          "c": "max pooling only picks values; it cannot create a zero that was not there. Where do the "
               "zeros come from in the first place?",
-         "d": "rounding would give tiny numbers, not exact zeros in nearly half of the outputs "
-              "(section 4 printed the share for each layer)."})
+         "d": "rounding would give tiny numbers, not exact zeros in a large share of the outputs "
+              "(section 4 printed it for each layer)."})
+
+
+def check_flat_picture(answer):
+    """Exercise: on a flat grey picture, how do the silent-channel share and the zero share compare?"""
+    multiple_choice(
+        answer, {"a", "b", "c", "d"}, "b",
+        "with valid padding, every window of a flat picture holds the same pixels, so every map is constant, at "
+        "every depth: a channel is either zero everywhere (silent) or nowhere, and the two shares coincide.",
+        {"a": "count the zeros of one map of the flat picture: can a channel have some zeros without being "
+              "silent, when every window it reads holds the same pixels?",
+         "c": "a silent channel contributes all its numbers to the zero count, so the zero share can never be "
+              "below the silent share. Look at your printout again.",
+         "d": "look at your printout again, layer by layer; then ask what a 3x3 window of a flat picture "
+              "contains, wherever it sits."})
+
+
+def check_dead_meaning(answer):
+    """Exercise: what does "dead on the validation set" tell you about a channel?"""
+    multiple_choice(
+        answer, {"a", "b", "c", "d"}, "c",
+        "dead is a fact about a set of pictures: none of them drives the channel above 0 anywhere. Other inputs, "
+        "unlike any validation picture, may.",
+        {"a": "zero weights are one way to be dead, but the measurement only saw outputs: a channel with any "
+              "weights is dead on a set when every response to it is 0 or below before the ReLU.",
+         "b": "the measurement covered the validation pictures only. Did your experiment's other inputs wake "
+              "any dead channel? Even if not, a few kinds of input do not cover every input.",
+         "d": "training changes weights; it removes no channel. The channel is still there and still computes "
+              "a response, which the ReLU turns into 0 on these pictures."})
+
+
+_PREFERENCE_CASES = [
+    # horse means, human means, margin, floor share
+    ([2.0, 1.0, 0.0, 0.10, 3.0, 1.2, 1.5, 0.2], [1.0, 2.0, 0.0, 0.05, 3.0, 1.0, 1.0, 0.6], 1.5, 0.1),
+    ([4.0, 0.5, 1.0, 0.30, 0.0, 2.5], [1.0, 0.4, 3.5, 0.01, 0.0, 1.0], 2.0, 0.01),
+    ([4.0, 0.5, 1.0, 0.30, 0.0, 2.5], [1.0, 0.4, 3.5, 0.01, 0.0, 1.0], 3.0, 0.2),
+]
+
+
+def _preference_counts(horse_mean, human_mean, margin, floor_share):
+    horse_mean, human_mean = np.asarray(horse_mean), np.asarray(human_mean)
+    larger = np.maximum(horse_mean, human_mean)
+    strong = larger >= floor_share * larger.max()
+    return (int(np.sum(strong & (horse_mean >= margin * human_mean))),
+            int(np.sum(strong & (human_mean >= margin * horse_mean))))
+
+
+@function_checker
+def check_preferring(preferring):
+    """Exercise: ``preferring(horse_mean, human_mean, margin, floor_share)``: (horse-, human-preferring) counts."""
+    for horse_mean, human_mean, margin, floor_share in _PREFERENCE_CASES:
+        expected = _preference_counts(horse_mean, human_mean, margin, floor_share)
+        result, error = call(preferring, np.array(horse_mean), np.array(human_mean), margin, floor_share)
+        shown = f"preferring(np.array({horse_mean}), np.array({human_mean}), {margin}, {floor_share})"
+        if error:
+            verdict(False, f"{shown}: {error}.")
+            return
+        try:
+            counts = tuple(int(c) for c in result)
+        except (TypeError, ValueError):
+            verdict(False, f"return two counts, (horse-preferring, human-preferring); got {type(result).__name__}.")
+            return
+        if counts == expected:
+            continue
+        if len(counts) != 2:
+            verdict(False, f"return two counts, (horse-preferring, human-preferring); got {len(counts)} numbers.")
+        elif counts == expected[::-1]:
+            verdict(False, f"{shown} should give {expected}: horses first, then humans.")
+        elif counts == _preference_counts(horse_mean, human_mean, margin, 0.0):
+            verdict(False, f"{shown} should give {expected}, not {counts}: a channel counts only when its larger "
+                           f"average reaches floor_share times the layer's largest average.")
+        else:
+            verdict(False, f"{shown} should give {expected}, not {counts}. Check the margin test (at least margin "
+                           f"times as much, >=) and that you use the margin and floor_share you were given.")
+        return
+    verdict(True, "the same rule as section 5's, for any layer, margin and floor.")
+
+
+_LEANING_CASES = [
+    # horse means, human means, alive
+    ([1.0, 3.0, 0.0, 2.0, 0.5], [1.2, 0.5, 0.0, 2.1, 2.5], [True, True, False, True, True]),
+    ([1.0, 0.2, 0.0, 0.4], [2.0, 1.0, 0.0, 0.5], [True, True, False, True]),  # every live channel leans human
+    ([3.0, 0.0, 2.5, 0.0], [0.5, 0.0, 2.0, 0.0], [True, False, True, False]),  # every live channel leans horse
+]
+
+
+@function_checker
+def check_most_preferring(most_preferring):
+    """Exercise: ``most_preferring(horse_mean, human_mean, alive)``: [most horse-leaning, most human-leaning] live channel."""
+    for horse_mean, human_mean, alive in _LEANING_CASES:
+        difference = np.where(alive, np.subtract(horse_mean, human_mean), np.nan)
+        expected = [int(np.nanargmax(difference)), int(np.nanargmin(difference))]
+        result, error = call(most_preferring, np.array(horse_mean), np.array(human_mean), np.array(alive))
+        shown = f"most_preferring(np.array({horse_mean}), np.array({human_mean}), np.array({alive}))"
+        if error:
+            verdict(False, f"{shown}: {error}.")
+            return
+        try:
+            found = [int(c) for c in np.asarray(result).reshape(-1)]
+        except (TypeError, ValueError):
+            verdict(False, f"return two channel numbers, [horse-leaning, human-leaning]; got {type(result).__name__}.")
+            return
+        if found == expected:
+            continue
+        if len(found) != 2:
+            verdict(False, f"return two channel numbers, [horse-leaning, human-leaning]; got {len(found)}.")
+        elif found == expected[::-1]:
+            verdict(False, f"{shown} should give {expected}: the horse-leaning channel first.")
+        elif any(not alive[c] for c in found if 0 <= c < len(alive)):
+            verdict(False, f"{shown} should give {expected}, not {found}: a dead channel (alive False) prefers "
+                           f"nothing, even when every live channel leans the other way.")
+        else:
+            verdict(False, f"{shown} should give {expected}, not {found}: rank the live channels by "
+                           f"horse_mean - human_mean, the difference, not the ratio.")
+        return
+    verdict(True, "the largest and the smallest difference among the live channels.")
+
+
+@function_checker
+def check_central_share(central_share):
+    """Exercise: ``central_share(network, layer_name, some_pictures)``: the middle's share of |gradient| and of area."""
+    from .. import activations, models
+
+    network = models.build_classifier(150)   # any weights do: the answer is compared with the reference on them
+    some_pictures = np.random.default_rng(5).uniform(size=(4, 150, 150, 3)).astype("float32")
+    for layer_name in ("conv5", "conv4"):
+        expected = activations.central_gradient_share(network, layer_name, some_pictures)
+        result, error = call(central_share, network, layer_name, some_pictures.copy())
+        shown = f"on an untrained copy of the model, for {layer_name}"
+        if error:
+            verdict(False, f"{shown}, {error}.")
+            return
+        try:
+            values = tuple(float(v) for v in result)
+        except (TypeError, ValueError):
+            verdict(False, f"return two numbers, (share of |gradient|, share of area); got {type(result).__name__}.")
+            return
+        if len(values) != 2:
+            verdict(False, f"return two numbers, (share of |gradient|, share of area); got {len(values)}.")
+            return
+        if np.allclose(values, expected, rtol=1e-3, atol=1e-5):
+            continue
+        if np.allclose(values, expected[::-1], rtol=1e-3, atol=1e-5):
+            verdict(False, "the share of |gradient| comes first, then the share of area.")
+        elif not np.isclose(values[1], expected[1], rtol=1e-3):
+            verdict(False, f"{shown}, the middle's share of the field's area should be {expected[1]:.3f}, not "
+                           f"{values[1]:.3f}: the middle is a square of side 2 * field // 3, inside a square of "
+                           f"side field.")
+        elif not 0 <= values[0] <= 1:
+            verdict(False, f"{shown}, a share lies between 0 and 1; got {values[0]:.3f}. Divide the middle's "
+                           f"|gradient| by the total |gradient|.")
+        else:
+            verdict(False, f"{shown}, the middle's share of |gradient| should be {expected[0]:.3f}, not "
+                           f"{values[0]:.3f}. Take the absolute value before adding up, use the unit at "
+                           f"(map side // 2, map side // 2) of the layer's map, and place the field at that "
+                           f"unit's row times the jump.")
+        return
+    verdict(True, "the same measurement as section 3's, for any layer and any network.")

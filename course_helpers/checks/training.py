@@ -6,14 +6,31 @@ import numpy as np
 from .. import conv
 from .answers import as_int, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation", "check_build_model", "check_fully_read_size",
-           "check_recipe_experiment", "EXAMPLE_CONFUSION", "ACCURACY_TOLERANCE", "CODELAB_RECIPE"]
+__all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation",
+           "check_build_model", "check_fully_read_size", "check_recipe_experiment", "check_mirror_test",
+           "EXAMPLE_CONFUSION", "ACCURACY_TOLERANCE", "CODELAB_RECIPE"]
 
 
 def _classifier_side(img_size):
     side = img_size
     for _ in range(5):
         side = conv.output_size(conv.output_size(side, 3), 2, 2)
+    return side
+
+
+def _halved_only(img_size):
+    """The side after five 2x2 poolings alone: the chain without the convolutions' trim (a common slip)."""
+    side = img_size
+    for _ in range(5):
+        side //= 2
+    return side
+
+
+def _pooled_rounding_up(img_size):
+    """The side after five blocks if each pooling rounded up instead of down (a common slip)."""
+    side = img_size
+    for _ in range(5):
+        side = -(-(side - 2) // 2)
     return side
 
 
@@ -31,10 +48,13 @@ def check_flatten_size(answer):
         verdict(True, "250 -> 248 -> 124 -> 122 -> 61 -> 59 -> 29 -> 27 -> 13 -> 11 -> 5: 5 x 5 x 64.")
     elif value == side * side:
         verdict(False, "that is one channel's worth. The last conv has 64 filters, and Flatten keeps them all.")
+    elif value == _halved_only(EXERCISE_SIZE) ** 2 * 64:
+        verdict(False, "that is the size for another input (300 px), and also what halving 250 five times gives: "
+                       "each 3x3 'valid' conv first trims 2 pixels (n - 2) before its pool halves. Go layer by layer.")
+    elif value == _pooled_rounding_up(EXERCISE_SIZE) ** 2 * 64:
+        verdict(False, "a 2x2 pooling rounds down: 59 -> 29, not 30. Go layer by layer again.")
     elif value in (_classifier_side(150) ** 2 * 64, _classifier_side(300) ** 2 * 64):
         verdict(False, "that is the size for another input (150 or 300 px). Redo the chain of sizes from 250.")
-    elif value in ((EXERCISE_SIZE // 32) ** 2 * 64, (EXERCISE_SIZE / 32) ** 2 * 64):
-        verdict(False, "each 3x3 'valid' conv also trims 2 pixels before its pool halves the size: go layer by layer.")
     else:
         verdict(False, "follow the side length through five blocks: conv 3x3 'valid' (n - 2), then pool 2 "
                         "(floor(n / 2)). Then multiply side x side x filters of the last conv.")
@@ -250,7 +270,12 @@ def check_recipe_experiment(codelab_history, course_history=None):
         verdict(False, f"the codelab trains for {CODELAB_RECIPE['epochs']} epochs; codelab_history has "
                        f"{len(codelab)}. Pass epochs={CODELAB_RECIPE['epochs']} to fit, on a fresh model.")
         return
-    optimizer = getattr(getattr(codelab_history, "model", None), "optimizer", None)   # a History knows its model
+    trained = getattr(codelab_history, "model", None)   # a History knows its model
+    if trained is not None and trained is getattr(course_history, "model", None):
+        verdict(False, "this history comes from section 5's model, trained a second time: it starts from what "
+                       "it had already learned. Train a fresh models.build_classifier(150), not section 5's model.")
+        return
+    optimizer = getattr(trained, "optimizer", None)
     if optimizer is not None:
         name = type(optimizer).__name__
         if name != "RMSprop":
@@ -278,3 +303,98 @@ def check_recipe_experiment(codelab_history, course_history=None):
                   f"from {course_low:.3f} to {course_high:.3f} ({course_spread:.1f} points). One run of each is "
                   f"one draw: on 10 stand-in seeds, the codelab recipe stayed within 2 points on 3, the "
                   f"course's on 7.")
+
+
+#: How far a mirror-test count may be from the checker's own: a picture whose P(human) lies within rounding
+#: of 0.5 may fall either way when the same batch is predicted a second time.
+MIRROR_TOLERANCE = 1
+
+
+def _mirror_counts(model, dataset):
+    """Counts of the mirror test over ``dataset``, computed the way the exercise asks and the usual wrong ways.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Maps a batch of shape (n, height, width, 3), values in [0, 1], to P(human), shape (n, 1).
+    dataset : iterable of (images, labels)
+        Batches of images, shape (n, height, width, 3), and 0/1 labels, shape (n, 1).
+
+    Returns
+    -------
+    dict of int
+        ``"changed"``: pictures whose predicted class changes when mirrored left-right;
+        ``"mirrored_wrong"``: mistakes on the mirrored pictures; ``"upside_down"``: changes
+        under an up-down flip; ``"channels"``: changes when the colour channels are reversed;
+        ``"probability_moved"``: pictures whose P(human) moves at all; ``"pictures"``: all
+        pictures; ``"upright_right"`` and ``"mirrored_right"``: correct answers before and after.
+    """
+    counts = dict.fromkeys(["changed", "mirrored_wrong", "upside_down", "channels", "probability_moved",
+                            "pictures", "upright_right", "mirrored_right"], 0)
+    for batch, labels in dataset:
+        pictures = np.asarray(batch, dtype=np.float32)
+        truth = np.asarray(labels).reshape(-1) > 0.5
+
+        def p_human(images):
+            return np.asarray(model.predict_on_batch(np.ascontiguousarray(images))).reshape(-1)
+
+        upright, mirrored = p_human(pictures), p_human(pictures[:, :, ::-1])
+        counts["changed"] += int(np.sum((upright > 0.5) != (mirrored > 0.5)))
+        counts["mirrored_wrong"] += int(np.sum((mirrored > 0.5) != truth))
+        counts["upside_down"] += int(np.sum((upright > 0.5) != (p_human(pictures[:, ::-1]) > 0.5)))
+        counts["channels"] += int(np.sum((upright > 0.5) != (p_human(pictures[..., ::-1]) > 0.5)))
+        counts["probability_moved"] += int(np.sum(np.abs(upright - mirrored) > 1e-6))
+        counts["pictures"] += len(truth)
+        counts["upright_right"] += int(np.sum((upright > 0.5) == truth))
+        counts["mirrored_right"] += int(np.sum((mirrored > 0.5) == truth))
+    return counts
+
+
+def check_mirror_test(answer, model=None, dataset=None):
+    """Exercise (an experiment): how many validation pictures change class when mirrored left-right?
+
+    Parameters
+    ----------
+    answer : int
+        The learner's count of validation pictures whose predicted class (P(human) > 0.5)
+        differs between the picture and its left-right mirror image.
+    model : keras.Model
+        The trained classifier of section 5 (input (n, 150, 150, 3), output P(human)).
+    dataset : iterable of (images, labels)
+        The validation batches, ``validation_ds``.
+    """
+    value = as_int(answer, "The number of pictures")
+    if value is None:
+        return
+    if model is None or dataset is None or not hasattr(model, "predict_on_batch"):
+        verdict(False, "pass the model and the validation set too: check_mirror_test(my_changed, model, "
+                       "validation_ds).")
+        return
+    try:
+        counts = _mirror_counts(model, dataset)
+    except Exception as error:  # a learner's object that is not a model or a dataset: say so, no traceback
+        verdict(False, f"the checker could not predict with this model and dataset ({type(error).__name__}): pass "
+                       f"section 5's model and validation_ds.")
+        return
+    changed, pictures = counts["changed"], counts["pictures"]
+    if abs(value - changed) <= MIRROR_TOLERANCE:
+        verdict(True, f"{changed} of {pictures} pictures change class when mirrored. Accuracy: "
+                      f"{counts['upright_right'] / pictures:.3f} on the pictures as they are, "
+                      f"{counts['mirrored_right'] / pictures:.3f} mirrored.")
+    elif value < 0 or value > pictures:
+        verdict(False, f"count pictures: a number from 0 to {pictures}, the size of the validation set.")
+    elif value == counts["mirrored_wrong"]:
+        verdict(False, "that counts the mistakes on the mirrored pictures. Count the pictures whose answer "
+                       "differs between the picture and its mirror image, whether right or wrong.")
+    elif value == counts["upside_down"]:
+        verdict(False, "that flips the pictures upside down. A batch is (pictures, height, width, channels): "
+                       "mirror left-right by reversing the width axis, axis 2.")
+    elif value == counts["channels"]:
+        verdict(False, "that reverses the colour channels (RGB to BGR). Mirror left-right by reversing the width "
+                       "axis, axis 2 of a batch.")
+    elif value == counts["probability_moved"]:
+        verdict(False, "that counts pictures whose P(human) moved at all. Count those whose class changes: "
+                       "P(human) > 0.5 on one side of the mirror and not on the other.")
+    else:
+        verdict(False, "for each validation batch, predict the batch and its mirror image (batch[:, :, ::-1]), "
+                       "turn both into classes with P(human) > 0.5, and count the pictures where they differ.")

@@ -1,0 +1,231 @@
+"""Notebook 05's newer checkers and helpers: each checker accepts the solution and rejects
+typical wrong answers with a hint; each helper returns what its docstring says."""
+import keras
+import matplotlib
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_helpers import activations, anatomy, checks, models, plotting
+
+
+def verdict(capsys, checker, answer):
+    checker(answer)
+    printed = capsys.readouterr().out.strip()
+    assert printed.count("\n") == 0, f"a checker prints one line, got: {printed!r}"
+    return printed
+
+
+def assert_passes(capsys, checker, answer):
+    printed = verdict(capsys, checker, answer)
+    assert printed.startswith(checks.PASS), printed
+
+
+def assert_hints(capsys, checker, answer, *words):
+    printed = verdict(capsys, checker, answer)
+    assert printed.startswith(checks.FAIL + " Hint:"), printed
+    for word in words:
+        assert word in printed, f"expected {word!r} in {printed!r}"
+
+
+# ----------------------------------------------------------------------------
+# checkers
+# ----------------------------------------------------------------------------
+def test_flat_picture(capsys):
+    assert_passes(capsys, checks.check_flat_picture, "b")
+    for wrong in "acd":
+        assert_hints(capsys, checks.check_flat_picture, wrong)
+    assert_hints(capsys, checks.check_flat_picture, None, "one letter")
+
+
+def test_dead_meaning(capsys):
+    assert_passes(capsys, checks.check_dead_meaning, "c")
+    for wrong in "abd":
+        assert_hints(capsys, checks.check_dead_meaning, wrong)
+
+
+def preferring(horse_mean, human_mean, margin=1.5, floor_share=0.1):
+    larger = np.maximum(horse_mean, human_mean)
+    strong = larger >= floor_share * larger.max()
+    return (int(np.sum(strong & (horse_mean >= margin * human_mean))),
+            int(np.sum(strong & (human_mean >= margin * horse_mean))))
+
+
+def test_preferring(capsys):
+    assert_passes(capsys, checks.check_preferring, preferring)
+
+    def no_floor(horse_mean, human_mean, margin=1.5, floor_share=0.1):
+        return preferring(horse_mean, human_mean, margin, 0.0)
+
+    def swapped(horse_mean, human_mean, margin=1.5, floor_share=0.1):
+        return preferring(horse_mean, human_mean, margin, floor_share)[::-1]
+
+    def fixed_margin(horse_mean, human_mean, margin=1.5, floor_share=0.1):
+        return preferring(horse_mean, human_mean, 1.5, floor_share)
+
+    def strict(horse_mean, human_mean, margin=1.5, floor_share=0.1):
+        larger = np.maximum(horse_mean, human_mean)
+        strong = larger >= floor_share * larger.max()
+        return (int(np.sum(strong & (horse_mean > margin * human_mean))),
+                int(np.sum(strong & (human_mean > margin * horse_mean))))
+
+    def unwritten(horse_mean, human_mean, margin=1.5, floor_share=0.1):
+        raise NotImplementedError
+
+    assert_hints(capsys, checks.check_preferring, no_floor, "floor")
+    assert_hints(capsys, checks.check_preferring, swapped, "horses first")
+    assert_hints(capsys, checks.check_preferring, fixed_margin, "margin")
+    assert_hints(capsys, checks.check_preferring, strict, ">=")
+    assert_hints(capsys, checks.check_preferring, unwritten, "NotImplementedError")
+    assert_hints(capsys, checks.check_preferring, 3, "function")
+
+
+def most_preferring(horse_mean, human_mean, alive):
+    difference = np.where(alive, horse_mean - human_mean, np.nan)
+    return [int(np.nanargmax(difference)), int(np.nanargmin(difference))]
+
+
+def test_most_preferring(capsys):
+    assert_passes(capsys, checks.check_most_preferring, most_preferring)
+
+    def ignores_dead(horse_mean, human_mean, alive):
+        difference = horse_mean - human_mean
+        return [int(np.argmax(difference)), int(np.argmin(difference))]
+
+    def by_ratio(horse_mean, human_mean, alive):
+        ratio = np.where(alive, (horse_mean + 1e-9) / (human_mean + 1e-9), np.nan)
+        return [int(np.nanargmax(ratio)), int(np.nanargmin(ratio))]
+
+    def swapped(horse_mean, human_mean, alive):
+        return most_preferring(horse_mean, human_mean, alive)[::-1]
+
+    assert_hints(capsys, checks.check_most_preferring, ignores_dead, "dead")
+    assert_hints(capsys, checks.check_most_preferring, by_ratio, "difference")
+    assert_hints(capsys, checks.check_most_preferring, swapped, "first")
+
+
+def central_share(network, layer_name, some_pictures, signed=False, centre_offset=0):
+    inner = keras.Model(network.inputs, network.get_layer(layer_name).output)
+    inputs = tf.constant(some_pictures)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        maps = inner(inputs)
+        centre_index = maps.shape[1] // 2 + centre_offset
+        centre = tf.reduce_sum(maps[:, centre_index, centre_index, :])
+    gradient = tape.gradient(centre, inputs).numpy()
+    gradient = (gradient if signed else np.abs(gradient)).sum(axis=(0, 3))
+    field, jump = anatomy.receptive_field(network, layer_name)
+    middle = 2 * field // 3
+    start = centre_index * jump + (field - middle) // 2
+    return gradient[start:start + middle, start:start + middle].sum() / gradient.sum(), middle ** 2 / field ** 2
+
+
+def test_central_share(capsys):
+    assert_passes(capsys, checks.check_central_share, central_share)
+    assert_hints(capsys, checks.check_central_share,
+                 lambda n, name, p: central_share(n, name, p)[::-1], "first")
+    assert_hints(capsys, checks.check_central_share,
+                 lambda n, name, p: (central_share(n, name, p)[0], 2 / 3), "area")
+    assert_hints(capsys, checks.check_central_share,
+                 lambda n, name, p: central_share(n, name, p, centre_offset=-1), "|gradient|")
+
+
+# ----------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------
+def test_strongest_channels():
+    maps = np.zeros((2, 3, 3, 5))
+    maps[..., 4] = 3.0
+    maps[..., 1] = 2.0
+    maps[0, 0, 0, 2] = 1.0
+    assert activations.strongest_channels(maps, count=2).tolist() == [1, 4]
+    assert activations.strongest_channels(maps, count=3).tolist() == [1, 2, 4]
+    assert activations.strongest_channels(maps[0], count=10).tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    keras.utils.set_random_seed(1)
+    return models.build_classifier(150)
+
+
+def test_centre_unit_gradient(untrained):
+    pictures = np.random.default_rng(0).uniform(size=(2, 150, 150, 3)).astype("float32")
+    share, start, side = activations.centre_unit_gradient(untrained, "conv5", pictures)
+    assert share.shape == (150, 150) and (start, side) == (32, 78)
+    assert np.isclose(share.sum(), 1.0) and share.min() >= 0
+    inside = np.zeros(share.shape, dtype=bool)
+    inside[start:start + side, start:start + side] = True
+    assert share[~inside].sum() == 0
+    gradient_share, area_share = activations.central_gradient_share(untrained, "conv5", pictures)
+    assert 0 <= gradient_share <= 1 and np.isclose(area_share, 52 ** 2 / 78 ** 2)
+
+
+def test_wilson_interval():
+    below, above = activations.wilson_interval(0.5, 100)
+    assert np.isclose(below, above) and 0.09 < below < 0.1
+    below, above = activations.wilson_interval(1.0, 20)
+    assert below > 0.1 and above == 0
+    with pytest.raises(ValueError):
+        activations.wilson_interval(0.5, 0)
+
+
+def test_depth_verdict():
+    rising = {"conv1": 0.1, "conv2": 0.2, "conv3": 0.3}
+    assert activations.depth_verdict(rising, list(rising), "Zeros").endswith("get sparser with every layer.")
+    dipping = {"conv1": 0.4, "conv2": 0.3, "conv3": 0.5}
+    sentence = activations.depth_verdict(dipping, list(dipping), "Zeros")
+    assert sentence.startswith("Zeros: 40.0% in conv1, 50.0% in conv3.") and "do end sparser" in sentence
+    assert "first step not up: conv1 40.0% -> conv2 30.0%" in sentence
+    with pytest.raises(ValueError):
+        activations.depth_verdict(rising, ["conv1"], "Zeros")
+
+
+def test_plot_class_preference():
+    figure = plotting.plot_class_preference([2.0, 1.0, 0.0, 0.05], [1.0, 2.0, 0.0, 0.04], 1.5, 0.2, title="t")
+    assert isinstance(figure, matplotlib.figure.Figure)
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "prefer horses: 1" in labels and "prefer humans: 1" in labels
+    assert any(label.startswith("below the floor") and label.endswith(": 2") for label in labels)
+    with pytest.raises(ValueError):
+        plotting.plot_class_preference([1.0], [1.0, 2.0], 1.5, 0.1)
+    with pytest.raises(ValueError):
+        plotting.plot_class_preference([1.0], [1.0], 1.0, 0.1)
+
+
+def test_zeros_cause_hint_is_scale_free(capsys):
+    assert_passes(capsys, checks.check_zeros_cause, "b")
+    assert_hints(capsys, checks.check_zeros_cause, "d", "a large share")
+    for wrong in "ac":
+        assert_hints(capsys, checks.check_zeros_cause, wrong)
+
+
+def test_held_out_correct_matches_the_baseline_probe():
+    from course_helpers import baseline
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(60, 5))
+    labels = (features[:, 0] + rng.normal(size=60) > 0).astype(int)
+    half = np.arange(60) % 2
+    right = activations.held_out_correct(features, labels, half)
+    assert right.shape == (60,) and right.dtype == bool
+    scores = [baseline.logistic_regression_accuracy(features[half == a], labels[half == a],
+                                                    features[half == b], labels[half == b])[0] for a, b in [(0, 1), (1, 0)]]
+    assert np.isclose(right.mean(), np.mean(scores))          # equal halves: the mean of the two scores
+    assert right.mean() > 0.6                                 # feature 0 carries the label
+    with pytest.raises(ValueError):
+        activations.held_out_correct(features, labels, np.zeros(60))
+    with pytest.raises(ValueError):
+        activations.held_out_correct(features[:10], labels, half)
+
+
+def test_optional_plot_arguments():
+    maps = np.random.default_rng(0).uniform(0.5, 1.0, size=(6, 6, 3))
+    figure = plotting.show_feature_maps(maps, vmin=0, title="from 0")
+    assert figure.axes[0].images[0].get_clim()[0] == 0
+    figure = plotting.show_feature_maps(maps, vmin=0, shared_scale=False, title="own scales from 0")
+    assert all(ax.images[0].get_clim()[0] == 0 for ax in figure.axes if ax.images)
+    share = np.zeros((20, 20))
+    share[5:15, 5:15] = 0.01
+    figure = plotting.plot_effective_field(share, 5, 10, 7, 6, profile_legend="upper left")
+    assert figure.axes[-1].get_legend() is not None or any(ax.get_legend() for ax in figure.axes)
