@@ -483,7 +483,7 @@ def horse_or_human(split="train", source="auto"):
                                 f"COURSE_OFFLINE=1 forbids the download. Run 'python -m course_helpers fetch' "
                                 f"with a network first, or unset COURSE_OFFLINE.")
         folder = _real(split, timeout=30)
-        print(f"horse-or-human {split}: real photos, {_count(folder)} images{why}")
+        print(f"horse-or-human {split}: real renders, {_count(folder)} images{why}")
         return folder
     if chosen == "auto":
         try:
@@ -492,7 +492,7 @@ def horse_or_human(split="train", source="auto"):
                 raise DownloadError(f"{reason}; the course will use the offline stand-in; "
                                     f"set COURSE_DATA=real to insist on the real data.")
             folder = _real(split, timeout=30)
-            print(f"horse-or-human {split}: real photos, {_count(folder)} images")
+            print(f"horse-or-human {split}: real renders, {_count(folder)} images")
             return folder
         except DownloadError as error:
             print(f"real data unavailable: {error}")

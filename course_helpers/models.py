@@ -195,13 +195,13 @@ def predict_image(model, image):
     Returns
     -------
     (str, float)
-        ``("human", p)`` when p = P(human) >= 0.5, else ``("horse", 1 - p)``:
+        ``("human", p)`` when p = P(human) > 0.5 (as Keras's accuracy counts it), else ``("horse", 1 - p)``:
         the label and the model's probability for that label, in [0.5, 1].
     """
     height, width = model.input_shape[1:3]
     picture = data.model_input(image, (height, width))  # the pixels training saw
     probability_human = float(np.asarray(model.predict(picture[np.newaxis], verbose=0)).reshape(-1)[0])
-    if probability_human >= 0.5:
+    if probability_human > 0.5:
         return "human", probability_human
     return "horse", 1.0 - probability_human
 

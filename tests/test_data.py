@@ -175,7 +175,7 @@ def test_the_real_dataset_path_downloads_verifies_and_finds_the_class_folders(se
     monkeypatch.setenv("COURSE_DATA", "real")
     folder = data.horse_or_human("train", source="standin")  # COURSE_DATA overrides the argument
     assert sorted(p.name for p in folder.iterdir()) == ["horses", "humans"]
-    assert "real photos, 2 images (COURSE_DATA)" in capsys.readouterr().out
+    assert "real renders, 2 images (COURSE_DATA)" in capsys.readouterr().out
 
 
 def test_auto_falls_back_to_the_stand_in_when_the_server_is_down(tmp_path, monkeypatch, capsys):

@@ -101,7 +101,7 @@ def test_predict_image_accepts_every_image_mode(small_model, tmp_path):
     # The label and the probability are the model's output for the pipeline's pixels.
     raw = float(small_model.predict(data.model_input(rgb, 94)[None], verbose=0)[0, 0])
     label, probability = models.predict_image(small_model, rgb)
-    assert label == ("human" if raw >= 0.5 else "horse")
+    assert label == ("human" if raw > 0.5 else "horse")
     assert probability == pytest.approx(raw if label == "human" else 1 - raw, abs=1e-6)
     with pytest.raises(ValueError, match="not an image"):
         models.predict_image(small_model, b"not an image")

@@ -29,7 +29,7 @@ def test_the_course_takes_it_for_the_real_data_offline(reallike, tmp_path, monke
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     train = data.horse_or_human("train")
     assert train == tmp_path / "horse-or-human" and data.source_of(train) == "real"
-    assert "real photos, 7 images" in capsys.readouterr().out
+    assert "real renders, 7 images" in capsys.readouterr().out
     files = sorted(train.rglob("*.png"))
     assert [f.parent.name for f in files].count("humans") == 4
     assert all(data.mask_for(f) is None for f in files), "no masks, like the real photos"
