@@ -357,7 +357,7 @@ def describe_layer(layer):
 
 
 def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6,
-                      shared_scale=True, channels=None, vmin=None):
+                      shared_scale=True, channels=None, vmin=None, colorbar_label=None):
     """The output channels of a layer side by side, after the input image.
 
     By default all channels share one colour scale, shown by one colour bar, so
@@ -390,6 +390,8 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
     vmin : float, optional
         Where the colour scale(s) start, e.g. 0 for maps after a ReLU. Default:
         the smallest value shown (the channel's own, with ``shared_scale=False``).
+    colorbar_label : str, optional
+        A label for the colour bar(s), e.g. ``"activation"``. Default: none.
 
     Returns
     -------
@@ -436,12 +438,12 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
             low = low if vmin is None else float(vmin)
         drawn = ax.imshow(maps[:, :, channel], cmap=matplotlib.colormaps[cmap], vmin=low, vmax=high)
         if not shared_scale:
-            fig.colorbar(drawn, ax=ax, shrink=0.8, pad=0.02)
+            fig.colorbar(drawn, ax=ax, shrink=0.8, pad=0.02, label=colorbar_label)
         ax.set_title(f"channel {channel}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     if shared_scale:
-        fig.colorbar(drawn, ax=axes, shrink=0.8, pad=0.02)
+        fig.colorbar(drawn, ax=axes, shrink=0.8, pad=0.02, label=colorbar_label)
     heading = title or (describe_layer(layer) if layer is not None else "feature maps")
     fig.suptitle(f"{heading}\noutput {maps.shape[0]}x{maps.shape[1]}x{maps.shape[2]}{more}", fontsize=10)
     return finish(fig)
@@ -745,7 +747,8 @@ def plot_receptive_fields(names, sizes, input_size, title=None):
     return finish(fig)
 
 
-def plot_effective_field(share, field_start, field_size, centre_start, centre_size, profile_legend="best"):
+def plot_effective_field(share, field_start, field_size, centre_start, centre_size, profile_legend="best",
+                         pixel_title="|gradient| per input pixel"):
     """Where a unit's input gradient lies: the picture, and the sum per column.
 
     Left: the share of |gradient| per input pixel, with the theoretical
@@ -764,6 +767,8 @@ def plot_effective_field(share, field_start, field_size, centre_start, centre_si
     profile_legend : str, optional
         Where the right panel's legend goes, as Matplotlib's ``loc`` (default
         ``"best"``), e.g. ``"lower right"`` to keep it off a tall profile.
+    pixel_title : str, optional
+        The left panel's title. Default ``"|gradient| per input pixel"``.
 
     Returns
     -------
@@ -786,7 +791,7 @@ def plot_effective_field(share, field_start, field_size, centre_start, centre_si
     left.add_patch(Rectangle((centre_start - 0.5, centre_start - 0.5), centre_size, centre_size, fill=False,
                              edgecolor="white", linestyle="--", label=f"central {centre_size} px: {central:.0%}"))
     left.legend(loc="lower right", fontsize=8)
-    left.set_title("|gradient| per input pixel", fontsize=10)
+    left.set_title(pixel_title, fontsize=10)
     fig.colorbar(shown, ax=left, shrink=0.8, label="share of the total")
 
     columns = np.arange(share.shape[1])

@@ -229,3 +229,44 @@ def test_optional_plot_arguments():
     share[5:15, 5:15] = 0.01
     figure = plotting.plot_effective_field(share, 5, 10, 7, 6, profile_legend="upper left")
     assert figure.axes[-1].get_legend() is not None or any(ax.get_legend() for ax in figure.axes)
+
+
+def test_pool_below_conv(capsys):
+    assert_passes(capsys, checks.check_pool_below_conv, "c")
+    for wrong in "abd":
+        printed = verdict(capsys, checks.check_pool_below_conv, wrong)
+        assert printed.startswith(checks.FAIL + " Hint:"), printed
+        for giveaway in ["(c)", "'c'", "even", "tile", "nothing left over"]:
+            assert giveaway not in printed.lower(), f"the hint for {wrong!r} gives the answer away: {printed!r}"
+    assert_hints(capsys, checks.check_pool_below_conv, None, "one letter")
+    assert_hints(capsys, checks.check_pool_below_conv, "e", "one letter")
+
+
+def test_pool3_reads_every_conv3_unit():
+    # the fact exercise 4 asks about: conv3's map side is even at 150 px, so pool3 keeps each channel's maximum
+    model = models.build_classifier(150)
+    maps = activations.feature_extractor(model, ["conv3", "pool3"]).predict(
+        np.random.default_rng(0).uniform(size=(2, 150, 150, 3)).astype("float32"), verbose=0)
+    assert maps["conv3"].shape[1] % 2 == 0
+    np.testing.assert_allclose(maps["pool3"].max(axis=(1, 2)), maps["conv3"].max(axis=(1, 2)))
+
+
+def test_central_share_hint_places_the_middle(capsys):
+    def middle_at_field_start(network, layer_name, some_pictures):
+        share_of_gradient, share_of_area = activations.central_gradient_share(network, layer_name, some_pictures)
+        return share_of_gradient * 0.9, share_of_area
+    assert_hints(capsys, checks.check_central_share, middle_at_field_start, "(field - middle) // 2")
+
+
+def test_optional_labels_of_the_feature_map_and_field_plots():
+    maps = np.abs(np.random.default_rng(1).normal(size=(1, 6, 6, 3)))
+    figure = plotting.show_feature_maps(maps, vmin=0, colorbar_label="activation")
+    assert any(ax.get_ylabel() == "activation" for ax in figure.axes)
+    figure = plotting.show_feature_maps(maps, vmin=0)
+    assert not any(ax.get_ylabel() for ax in figure.axes), "no label unless asked for"
+    share = np.full((20, 20), 1 / 400)
+    figure = plotting.plot_effective_field(share, 5, 10, 7, 6, pixel_title="share of |gradient| per input pixel")
+    assert figure.axes[0].get_title() == "share of |gradient| per input pixel"
+    figure = plotting.plot_effective_field(share, 5, 10, 7, 6)
+    assert figure.axes[0].get_title() == "|gradient| per input pixel", "the default title is unchanged"
+    matplotlib.pyplot.close("all")

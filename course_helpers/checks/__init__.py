@@ -26,7 +26,8 @@ Notebook 04 (training the classifier): :func:`check_flatten_size`,
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 :func:`check_zero_fraction`, :func:`check_dead_channels`,
 :func:`check_zeros_cause`, :func:`check_flat_picture`, :func:`check_dead_meaning`,
-:func:`check_preferring`, :func:`check_most_preferring`, :func:`check_central_share`.
+:func:`check_preferring`, :func:`check_most_preferring`, :func:`check_central_share`,
+:func:`check_pool_below_conv`.
 
 Notebook 06 (filter visualization): :func:`check_ascent_step`,
 :func:`check_total_variation`, :func:`check_receptive_layer`,
@@ -49,8 +50,8 @@ from .filter_visualization import (MADE_UP_KERNEL, check_ascent_step, check_flat
 from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_ig_steps,
                        check_occlusion_fill, check_seed_map_experiment, check_weighted_map, check_why_logit)
 from .intermediate_activations import (check_central_share, check_conv3_shape, check_dead_channels, check_dead_meaning,
-                                       check_flat_picture, check_most_preferring, check_preferring,
-                                       check_zero_fraction, check_zeros_cause)
+                                       check_flat_picture, check_most_preferring, check_pool_below_conv,
+                                       check_preferring, check_zero_fraction, check_zeros_cause)
 from .padding_stride_pooling import (check_fully_read_sizes, check_my_max_pool, check_output_size,
                                      check_receptive_field, check_same_padding)
 from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
@@ -96,6 +97,7 @@ __all__ = [
     "check_preferring",
     "check_most_preferring",
     "check_central_share",
+    "check_pool_below_conv",
     "check_ascent_step",
     "check_total_variation",
     "check_receptive_layer",

@@ -106,6 +106,20 @@ def check_zeros_cause(answer):
               "(section 4 printed it for each layer)."})
 
 
+def check_pool_below_conv(answer):
+    """Exercise: why can pool3's maximum never be below conv3's, when pool5's can be below conv5's?"""
+    multiple_choice(
+        answer, {"a", "b", "c", "d"}, "c",
+        "conv3's map is 34x34, and 34 is even: pool3's 2x2 windows tile it with nothing left over, so each "
+        "channel's maximum lands in some window. conv5's map is 5x5, and pool5 never reads its last row and column.",
+        {"a": "a maximum is never smaller than what it reads, whatever the size of the numbers. So when pool5's "
+              "number is lower, what did pool5 not read? Compare the two conv maps' sides.",
+         "b": "every pooling layer of this model is the same 2x2 max pooling with stride 2 (see the model's "
+              "summary). Look at the sides of the conv3 and conv5 maps the grids print instead.",
+         "d": "conv5 has the same ReLU, and its pool5 number can still be lower. What differs between the two "
+              "layers? Look at the sides of their maps."})
+
+
 def check_flat_picture(answer):
     """Exercise: on a flat grey picture, how do the silent-channel share and the zero share compare?"""
     multiple_choice(
@@ -257,7 +271,8 @@ def check_central_share(central_share):
         else:
             verdict(False, f"{shown}, the middle's share of |gradient| should be {expected[0]:.3f}, not "
                            f"{values[0]:.3f}. Take the absolute value before adding up, use the unit at "
-                           f"(map side // 2, map side // 2) of the layer's map, and place the field at that "
-                           f"unit's row times the jump.")
+                           f"(map side // 2, map side // 2) of the layer's map, place the field at that "
+                           f"unit's row times the jump, and start the middle at first + (field - middle) // 2, "
+                           f"as in section 3.")
         return
     verdict(True, "the same measurement as section 3's, for any layer and any network.")
