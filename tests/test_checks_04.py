@@ -118,3 +118,43 @@ def test_recipe_experiment_rejects_section_5s_model_trained_again(capsys):
     fresh = types.SimpleNamespace(optimizer=keras.optimizers.RMSprop(learning_rate=1e-3))
     checks.check_recipe_experiment(FakeHistory(swinging, fresh), FakeHistory(settled, section_5_model))
     assert capsys.readouterr().out.startswith(checks.PASS)
+
+
+# Exercise 4: the hints speak of the pictures this classifier meets (renders and drawings), not of photos only.
+
+def test_unsafe_augmentation_accepts_only_the_vertical_flip(capsys):
+    checks.check_unsafe_augmentation("b")
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.PASS) and "renders, drawings or photos" in printed, printed
+    for wrong in "acd":
+        checks.check_unsafe_augmentation(wrong)
+        printed = capsys.readouterr().out
+        assert printed.startswith(checks.FAIL) and "never meet" in printed and "photos" not in printed, printed
+
+
+# Exercise 5: a layer with the right shape but the wrong parameter count fails, with a hint about the bias.
+
+def codelab_network(img_size, conv_bias=True, dense_bias=True):
+    import keras
+
+    layers = [keras.Input(shape=(img_size, img_size, 3))]
+    for block, filters in enumerate([16, 32, 64, 64, 64], start=1):
+        layers += [keras.layers.Conv2D(filters, 3, activation="relu", use_bias=conv_bias or block != 3,
+                                       name=f"conv{block}"),
+                   keras.layers.MaxPooling2D(2, name=f"pool{block}")]
+    layers += [keras.layers.Flatten(name="flatten"),
+               keras.layers.Dense(512, activation="relu", use_bias=dense_bias, name="dense"),
+               keras.layers.Dense(1, activation="sigmoid", name="human_probability")]
+    return keras.Sequential(layers)
+
+
+def test_build_model_compares_parameter_counts(capsys):
+    checks.check_build_model(codelab_network)
+    assert capsys.readouterr().out.startswith(checks.PASS)
+    checks.check_build_model(lambda size: codelab_network(size, conv_bias=False))
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.FAIL) and "conv3" in printed and "use_bias" in printed, printed
+    assert "18,432 parameters instead of 18,496" in printed, printed
+    checks.check_build_model(lambda size: codelab_network(size, dense_bias=False))
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.FAIL) and "layer dense" in printed and "use_bias" in printed, printed

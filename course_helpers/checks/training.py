@@ -129,15 +129,16 @@ def check_accuracy_from_confusion(answer):
 
 def check_unsafe_augmentation(answer):
     """Exercise: which augmentation would teach the model something false about horses and humans?"""
-    not_real = "happens in real photos all the time. Which change would give pictures you will never meet?"
+    question = "Which change would give pictures you will never meet?"
     multiple_choice(
         answer, {"a", "b", "c", "d"}, "b",
-        "Nobody photographs an upside-down horse: flipping vertically invents images that never occur, and the "
-        "model wastes capacity on them.",
-        {"a": "a horse facing left is as real as one facing right. Which change would give pictures you will "
-              "never meet?",
-         "c": f"a little rotation by up to 10 degrees {not_real}",
-         "d": f"a little zoom by up to 20 % {not_real}"})
+        "Horses and humans do not stand on their heads, in renders, drawings or photos: flipping vertically "
+        "invents pictures the classifier will never be asked about, and it spends its training on them.",
+        {"a": f"a horse facing left is as real as one facing right, in renders and drawings alike. {question}",
+         "c": f"figures lean a little and cameras tilt, so a rotation by up to 10 degrees gives pictures like "
+              f"those the classifier meets. {question}",
+         "d": f"figures come larger and smaller, so a zoom by up to 20 % gives pictures like those the classifier "
+              f"meets. {question}"})
 
 
 @function_checker
@@ -171,6 +172,13 @@ def check_build_model(build_model):
         if tuple(mine.output.shape) != tuple(theirs.output.shape):
             verdict(False, f"layer {theirs.name} should output {tuple(theirs.output.shape)}; yours gives "
                             f"{tuple(mine.output.shape)}. Check its filters, kernel size, pool size or units.")
+            return
+        if mine.count_params() != theirs.count_params():
+            bias = ("it has no bias: leave use_bias at its default, True. " if getattr(mine, "use_bias", True) is False
+                    else "")
+            verdict(False, f"layer {theirs.name} has the right output shape, but {mine.count_params():,} parameters "
+                            f"instead of {theirs.count_params():,}: {bias}Every filter and unit has one weight per "
+                            f"input, plus a bias.")
             return
         activation = getattr(mine, "activation", None)
         if activation is not None and activation.__name__ != theirs.activation.__name__:
