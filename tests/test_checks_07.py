@@ -180,3 +180,20 @@ def test_why_logit_hint_for_the_missing_factor_names_it(capsys):
     # option (d) is the bracket without p_cat: the hint points at that factor, without giving the answer
     out = hints(capsys, checks.check_why_logit, "d", words=["p_cat"])
     assert "-0.35" not in out and "(c)" not in out
+
+
+def test_mask_scores_name_width_widens_the_first_column_only():
+    masks = np.zeros((2, 10, 10), dtype=bool)
+    masks[:, 2:4, 2:4] = True
+    heat = np.zeros((2, 10, 10))
+    heat[:, 3, 3] = 1.0
+    away = np.array([True, False])
+    long_name = "Grad-CAM conv5 stretched"                     # 24 characters
+    narrow_scores, narrow = cam.mask_scores({"short": (heat, None)}, masks, away)
+    wide_scores, wide = cam.mask_scores({long_name: (heat, None), "short": (heat, None)}, masks, away, name_width=24)
+    assert wide_scores["short"] == narrow_scores["short"]       # the scores do not depend on the layout
+    header, long_row, short_row = wide.splitlines()
+    assert header.index("images") == narrow.splitlines()[0].index("images") + 4
+    assert long_row.startswith(long_name + " ")
+    assert long_row.split()[-1] == short_row.split()[-1] == "1.00"
+    assert len({len(line) for line in (long_row, short_row)}) == 1   # the two rows line up

@@ -368,7 +368,7 @@ def compare_with(value, others, words=("more than", "the same as", "less than"),
     return "; ".join(f"{word} {', '.join(names)}" for word, names in groups.items() if names)
 
 
-def mask_scores(maps_by_name, masks, away, unread_from=None):
+def mask_scores(maps_by_name, masks, away, unread_from=None, name_width=20):
     """Pointing game, pointing game on the figures away from the middle, and energy in the mask, as a table.
 
     Parameters
@@ -383,6 +383,9 @@ def mask_scores(maps_by_name, masks, away, unread_from=None):
     unread_from : int, optional
         Rows and columns from this one on are set to 0 in every map before
         scoring (the part of the picture the network never reads).
+    name_width : int, optional
+        Width of the table's first column, in characters (default 20); a
+        longer method name would push its row out of line.
 
     Returns
     -------
@@ -396,7 +399,7 @@ def mask_scores(maps_by_name, masks, away, unread_from=None):
     masks = np.asarray(masks, dtype=bool)
     away = np.asarray(away, dtype=bool)
     scores = {}
-    lines = [f"{'method':20} {'images':>6} {'pointing':>9} {'away from middle (n)':>21} {'energy':>7}"]
+    lines = [f"{'method':{name_width}} {'images':>6} {'pointing':>9} {'away from middle (n)':>21} {'energy':>7}"]
     for name, (maps, subset) in maps_by_name.items():
         maps = np.array(maps, dtype=np.float32)
         if unread_from is not None:
@@ -409,7 +412,7 @@ def mask_scores(maps_by_name, masks, away, unread_from=None):
                         "n_away": int(its_away.sum()), "energy": energy_in_mask(maps, its_masks)}
         row = scores[name]
         away_text = f"{off_centre:16.2f}" if its_away.any() else f"{'-':>16}"   # a dash: none of its figures
-        lines.append(f"{name:20} {row['images']:6} {row['pointing']:9.2f} {away_text} ({row['n_away']:2}) "
+        lines.append(f"{name:{name_width}} {row['images']:6} {row['pointing']:9.2f} {away_text} ({row['n_away']:2}) "
                      f"{row['energy']:7.2f}")
     return scores, "\n".join(lines)
 
