@@ -357,7 +357,7 @@ def describe_layer(layer):
 
 
 def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, cmap="gray", size=2.6,
-                      shared_scale=True, channels=None, vmin=None, colorbar_label=None):
+                      shared_scale=True, channels=None, vmin=None, colorbar_label=None, ncols=None):
     """The output channels of a layer side by side, after the input image.
 
     By default all channels share one colour scale, shown by one colour bar, so
@@ -392,12 +392,17 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
         the smallest value shown (the channel's own, with ``shared_scale=False``).
     colorbar_label : str, optional
         A label for the colour bar(s), e.g. ``"activation"``. Default: none.
+    ncols : int, optional
+        Wrap the channels into rows of this many panels; the input image, if
+        given, then spans all the rows on the left. Default: one row.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     maps = np.asarray(maps)
+    if ncols is not None and int(ncols) < 1:
+        raise ValueError(f"ncols must be a positive number of panels per row; got {ncols}.")
     if maps.ndim == 4:
         if maps.shape[0] != 1:
             raise ValueError(f"maps holds a batch of {maps.shape[0]} images; pass one, e.g. maps[0].")
@@ -420,9 +425,22 @@ def show_feature_maps(maps, image=None, layer=None, title=None, max_channels=8, 
     panels = shown + (image is not None)
     aspect = maps.shape[1] / maps.shape[0]
     bars = 0.8 if shared_scale else 0.7 * shown  # room for the colour bar(s)
-    fig, axes = plt.subplots(1, panels, figsize=(size * aspect * panels + bars, size + 0.7), squeeze=False,
-                             constrained_layout=True)
-    axes = list(axes[0])
+    if ncols is None or int(ncols) >= shown:
+        fig, axes = plt.subplots(1, panels, figsize=(size * aspect * panels + bars, size + 0.7), squeeze=False,
+                                 constrained_layout=True)
+        axes = list(axes[0])
+    else:
+        ncols = int(ncols)
+        rows = -(-shown // ncols)
+        bars = 0.8 if shared_scale else 0.7 * ncols
+        image_columns = rows if image is not None else 0   # the image spans the rows, as a square
+        fig = plt.figure(figsize=(size * aspect * (ncols + image_columns) + bars, size * rows + 0.7),
+                         constrained_layout=True)
+        grid = fig.add_gridspec(rows, ncols + (image is not None),
+                                width_ratios=([rows] if image is not None else []) + [1] * ncols)
+        axes = [fig.add_subplot(grid[:, 0])] if image is not None else []
+        offset = int(image is not None)
+        axes += [fig.add_subplot(grid[i // ncols, offset + i % ncols]) for i in range(shown)]
     if image is not None:
         picture = np.asarray(image)
         ax = axes.pop(0)

@@ -270,3 +270,25 @@ def test_optional_labels_of_the_feature_map_and_field_plots():
     figure = plotting.plot_effective_field(share, 5, 10, 7, 6)
     assert figure.axes[0].get_title() == "|gradient| per input pixel", "the default title is unchanged"
     matplotlib.pyplot.close("all")
+
+
+def test_feature_maps_wrap_into_rows():
+    maps = np.abs(np.random.default_rng(2).normal(size=(1, 8, 8, 10)))
+    image = np.random.default_rng(3).uniform(size=(10, 10, 3))
+
+    def rows_and_columns(figure):
+        panels = [ax for ax in figure.axes if ax.images][1:]             # after the input image
+        spans = [ax.get_subplotspec() for ax in panels]
+        return panels, {spec.rowspan.start for spec in spans}, {spec.colspan.start for spec in spans}
+
+    _, rows, columns = rows_and_columns(plotting.show_feature_maps(maps, image, channels=range(8), vmin=0))
+    assert len(rows) == 1 and len(columns) == 8, "one row by default"
+    figure = plotting.show_feature_maps(maps, image, channels=range(8), vmin=0, ncols=4)
+    panels, rows, columns = rows_and_columns(figure)
+    assert [ax.get_title() for ax in panels] == [f"channel {c}" for c in range(8)]
+    assert len(rows) == 2 and len(columns) == 4, "two rows of four"
+    image_rows = figure.axes[0].get_subplotspec().rowspan
+    assert (image_rows.start, image_rows.stop) == (0, 2), "the input spans both rows"
+    with pytest.raises(ValueError):
+        plotting.show_feature_maps(maps, image, ncols=0)
+    matplotlib.pyplot.close("all")

@@ -5,8 +5,8 @@ from .. import conv
 from .answers import as_shape, call, function_checker, multiple_choice, verdict
 
 __all__ = ["check_conv3_shape", "check_zero_fraction", "check_dead_channels", "check_zeros_cause",
-           "check_flat_picture", "check_dead_meaning", "check_preferring", "check_most_preferring",
-           "check_central_share"]
+           "check_flat_picture", "check_dead_meaning", "check_pool_below_conv", "check_preferring",
+           "check_most_preferring", "check_central_share"]
 
 
 def check_conv3_shape(answer):
@@ -26,7 +26,7 @@ def check_conv3_shape(answer):
     elif len(shape) != 3:
         verdict(False, "one image's feature maps have 3 numbers: height, width and channels (no batch axis).")
     elif shape[2] != 64:
-        verdict(False, "the number of channels is the number of filters in conv3: the conv3 row of section 3's grids "
+        verdict(False, "the number of channels is the number of filters in conv3: the conv3 row of section 4's grids "
                        "gives its shape, channels last.")
     elif shape[:2] == (34, 34):
         verdict(False, "that is conv3's output for a 150x150 image, as the grids print it. Follow a 200 px side.")
@@ -103,7 +103,7 @@ def check_zeros_cause(answer):
          "c": "max pooling only picks values; it cannot create a zero that was not there. Where do the "
               "zeros come from in the first place?",
          "d": "rounding would give tiny numbers, not exact zeros in a large share of the outputs "
-              "(section 4 printed it for each layer)."})
+              "(section 5 printed it for each layer)."})
 
 
 def check_pool_below_conv(answer):
@@ -114,8 +114,8 @@ def check_pool_below_conv(answer):
         "channel's maximum lands in some window. conv5's map is 5x5, and pool5 never reads its last row and column.",
         {"a": "a maximum is never smaller than what it reads, whatever the size of the numbers. So when pool5's "
               "number is lower, what did pool5 not read? Compare the two conv maps' sides.",
-         "b": "every pooling layer of this model is the same 2x2 max pooling with stride 2 (see the model's "
-              "summary). Look at the sides of the conv3 and conv5 maps the grids print instead.",
+         "b": "every pooling layer of this model is the same 2x2 max pooling with stride 2 (see section 4's grid "
+              "labels: pool4 7x7, pool5 2x2). Look at the sides of the conv3 and conv5 maps the grids print instead.",
          "d": "conv5 has the same ReLU, and its pool5 number can still be lower. What differs between the two "
               "layers? Look at the sides of their maps."})
 
@@ -192,7 +192,7 @@ def check_preferring(preferring):
             verdict(False, f"{shown} should give {expected}, not {counts}. Check the margin test (at least margin "
                            f"times as much, >=) and that you use the margin and floor_share you were given.")
         return
-    verdict(True, "the same rule as section 5's, for any layer, margin and floor.")
+    verdict(True, "the same rule as section 6's, for any layer, margin and floor.")
 
 
 _LEANING_CASES = [
