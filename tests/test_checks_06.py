@@ -165,3 +165,33 @@ def test_seen_mask_follows_the_receptive_field_rule():
         filters.seen_mask(model, "conv3", 40, objective="pixel")
     with pytest.raises(ValueError, match="smaller"):
         filters.seen_mask(model, "conv5", 40)
+
+
+# Exercise 5, round 3: the prediction is which share falls more; the right letter comes from the learner's numbers.
+@pytest.mark.parametrize("measured, right", [
+    ({0: (17.0, 0.80), 40: (15.5, 0.26), 160: (12.5, 0.10)}, "b"),   # the stored run: the total variation falls more
+    ({0: (10.0, 0.80), 40: (2.0, 0.50), 160: (1.0, 0.40)}, "a"),     # the activation falls more
+    ({0: (10.0, 0.80), 40: (7.0, 0.60), 160: (5.0, 0.42)}, "c"),     # within 10 points of each other
+])
+def test_tv_experiment_judges_the_prediction_by_the_learners_shares(capsys, measured, right):
+    printed = _printed(capsys, checks.check_tv_experiment, measured, right)
+    assert printed.startswith(checks.PASS) and "lie between" in printed, printed
+    for wrong in sorted(set("abcd") - {right}):
+        printed = _printed(capsys, checks.check_tv_experiment, measured, wrong)
+        assert printed.startswith(checks.FAIL + " Hint:") and f"({right})" not in printed, printed
+
+
+def test_tv_experiment_mentions_a_tv_40_entry_out_of_line(capsys):
+    measured = {0: (17.0, 0.80), 40: (18.0, 0.26), 160: (12.5, 0.10)}   # tv=40 above tv=0: noise, not a mistake
+    printed = _printed(capsys, checks.check_tv_experiment, measured, "b")
+    assert printed.startswith(checks.PASS) and "do not both lie between" in printed, printed
+
+
+def test_tv_experiment_without_a_prediction_asks_for_a_letter(capsys):
+    printed = _printed(capsys, checks.check_tv_experiment, {0: (17.0, 0.80), 40: (15.5, 0.26), 160: (12.5, 0.10)})
+    assert printed.startswith(checks.FAIL + " Hint:") and "one letter" in printed, printed
+
+
+def test_receptive_layer_pass_message_states_the_growth_per_conv(capsys):
+    printed = _printed(capsys, checks.check_receptive_layer, ("conv6", 158))
+    assert "5 x the earlier conv's jump" in printed and "Each block adds" not in printed, printed

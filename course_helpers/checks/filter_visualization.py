@@ -114,8 +114,9 @@ def check_receptive_layer(answer):
         below, below_jump = fields[below_name]
         verdict(True, f"{chosen}'s units would see {side}x{side} px: {below_name}'s {below}, plus {below_jump} for "
                       f"the 2x2 pooling (1 x its input jump, {below_jump} px), plus {2 * jump} for the 3x3 conv "
-                      f"(2 x the doubled jump, {jump} px). Each block adds 5 x its input jump, and the jump doubles "
-                      f"from block to block: +5, +10, +20, +40, +80 px.")
+                      f"(2 x the doubled jump, {jump} px). From one conv to the next, the field grows by 5 x "
+                      f"the earlier conv's jump (1 jump from the pooling, 2 doubled jumps from the conv): "
+                      f"+5, +10, +20, +40, +80 px.")
     elif side < input_side:
         verdict(False, f"{chosen}'s units see {side}x{side} px, less than the {input_side} px input: go deeper. "
                        f"A 2x2 pooling adds 1 jump and then doubles the jump; a 3x3 conv adds 2 jumps.")
@@ -166,7 +167,7 @@ def _tv_measurements(measured):
 
 
 def check_tv_experiment(measured, answer=None):
-    """Exercise (an experiment): what a growing total-variation penalty does to activation and smoothness.
+    """Exercise (an experiment): which falls by the larger share as the total-variation penalty grows.
 
     Parameters
     ----------
@@ -174,7 +175,10 @@ def check_tv_experiment(measured, answer=None):
         For tv = 0, 40 and 160: the mean final activation and the mean total
         variation inside the square the units see.
     answer : str
-        The letter that describes the learner's own numbers.
+        The learner's prediction: from tv=0 to tv=160, which falls by the larger
+        share of its tv=0 value? (a) the activation, (b) the total variation,
+        (c) both by about the same share (within 10 percentage points),
+        (d) neither falls. The right letter is read from ``measured``.
     """
     pairs = _tv_measurements(measured)
     if pairs is None:
@@ -189,14 +193,29 @@ def check_tv_experiment(measured, answer=None):
         verdict(False, "in your numbers the activation did not fall from tv=0 to tv=160. Is it the mean of the "
                        "activations maximize returned (its second result) for each run?")
         return
-    multiple_choice(
-        answer, {"a", "b", "c", "d"}, "b",
-        f"From tv=0 to tv=160 your activation fell by {1 - activation_160 / activation_0:.0%} and the total "
-        f"variation by {1 - variation_160 / variation_0:.0%}: the penalty is part of the objective, so the ascent "
-        f"buys smoothness with activation, more as tv grows.",
-        {"a": "look at your printed numbers again: does the total variation really rise when it is penalized?",
-         "c": "the total variation does fall. Did the activation rise too? Compare your means for tv=0 and tv=160.",
-         "d": "compare the numbers for tv=0 and tv=160: the penalty is subtracted from what the ascent climbs."})
+    activation_fall, variation_fall = 1 - activation_160 / activation_0, 1 - variation_160 / variation_0
+    if abs(activation_fall - variation_fall) < 0.1:
+        right = "c"
+    else:
+        right = "b" if variation_fall > activation_fall else "a"
+    falls = (f"From tv=0 to tv=160 your activation fell by {activation_fall:.0%} and the total variation by "
+             f"{variation_fall:.0%}.")
+    activation_40, variation_40 = pairs[40.0]
+    if activation_160 <= activation_40 <= activation_0 and variation_160 <= variation_40 <= variation_0:
+        middle = " Your tv=40 numbers lie between those at tv=0 and tv=160, as a growing penalty should give."
+    else:
+        middle = (" Your tv=40 numbers do not both lie between those at tv=0 and tv=160: one climb per setting is "
+                  "noisy, so compare the filters one by one too.")
+    why = {"b": " The penalty aims at the total variation itself; the activation only pays what smoothing costs it.",
+           "a": " In your run smoothing cost the filters a larger share of their activation than it took off the "
+                 "total variation.",
+           "c": " Here smoothing and activation traded almost one for one."}[right]
+    hints = {"a": f"compare the two shares in your numbers: {falls[0].lower() + falls[1:]} Which share is larger?",
+             "b": f"compare the two shares in your numbers: {falls[0].lower() + falls[1:]} Which share is larger?",
+             "c": f"the two shares differ by 10 points or more in your numbers: {falls[0].lower() + falls[1:]}",
+             "d": "both fell in your numbers: the penalty is subtracted from what the ascent climbs, so it gives up "
+                  "activation to lower the total variation."}
+    multiple_choice(answer, {"a", "b", "c", "d"}, right, falls + middle + why, hints)
 
 
 def moved_side(image, low=0.4, high=0.6):
