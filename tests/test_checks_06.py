@@ -195,3 +195,57 @@ def test_tv_experiment_without_a_prediction_asks_for_a_letter(capsys):
 def test_receptive_layer_pass_message_states_the_growth_per_conv(capsys):
     printed = _printed(capsys, checks.check_receptive_layer, ("conv6", 158))
     assert "5 x the earlier conv's jump" in printed and "Each block adds" not in printed, printed
+
+
+def _folded_code(cell_id):
+    """The Python code of a notebook 6 cell's folded solution (its ```python block)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "06_filter_visualization.ipynb"
+    cell = next(c for c in json.load(open(path))["cells"] if c.get("id") == cell_id)
+    return "".join(cell["source"]).split("```python\n")[1].split("```")[0]
+
+
+def test_tv_experiment_solution_of_exercise_5_passes_its_own_checker(capsys):
+    """Exercise 5's folded recipe, run on the untrained course architecture with 10 steps: the letter it
+    computes from its own numbers is the one the checker accepts."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    model = models.build_classifier(150)
+    from course_helpers import anatomy
+
+    field, jump = anatomy.receptive_field(model, "conv4")
+    canvas = 80
+    units = (canvas - field) // jump + 1
+    seen = slice(2 * jump, (units - 3) * jump + field)
+    code = _folded_code("06-33").replace("steps=100", "steps=10")
+    assert "steps=10" in code and "my_choice" in code
+    namespace = {"np": np, "filters": filters, "model": model, "chosen_filters": [0, 1], "seen": seen}
+    exec(code, namespace)
+    capsys.readouterr()
+    assert namespace["my_choice"] in {"a", "b", "c"}
+    printed = _printed(capsys, checks.check_tv_experiment, namespace["my_numbers"], namespace["my_choice"])
+    assert printed.startswith(checks.PASS), printed
+
+
+def test_maximize_through_a_preprocessing_lambda_and_a_nested_model():
+    """Section 8's call, download-free: a tiny nested conv model in place of VGG16, wrapped as the notebook
+    wraps it (pixels -> Lambda(preprocessing) -> nested model), climbed on its inner conv layers."""
+    import keras
+
+    keras.utils.set_random_seed(5)
+    inner_input = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="block1_conv1")(inner_input)
+    x = keras.layers.MaxPooling2D(2, name="block1_pool")(x)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="block2_conv1")(x)
+    tiny_vgg = keras.Model(inner_input, x, name="tiny_vgg")
+    pixels = keras.Input((None, None, 3), name="pixels")
+    to_vgg = keras.layers.Lambda(lambda p: keras.applications.vgg16.preprocess_input(p * 255.0), name="to_vgg")
+    vgg_on_pixels = keras.Model(pixels, tiny_vgg(to_vgg(pixels)), name="vgg16_on_pixels")
+    for name in ["block1_conv1", "block2_conv1"]:
+        synthesized, final = filters.maximize(vgg_on_pixels, name, [0, 1], steps=2, jitter=2, blur_every=4,
+                                              progress=False)
+        assert synthesized.shape[0] == 2 and synthesized.shape[-1] == 3 and final.shape == (2,)
+        assert np.all((synthesized >= 0) & (synthesized <= 1)) and np.all(np.isfinite(final))
