@@ -231,15 +231,39 @@ def test_optional_plot_arguments():
     assert figure.axes[-1].get_legend() is not None or any(ax.get_legend() for ax in figure.axes)
 
 
-def test_pool_below_conv(capsys):
-    assert_passes(capsys, checks.check_pool_below_conv, "c")
-    for wrong in "abd":
-        printed = verdict(capsys, checks.check_pool_below_conv, wrong)
+def test_pools_leaving_unread(capsys):
+    assert_passes(capsys, checks.check_pools_leaving_unread, ("pool2",))
+    assert_passes(capsys, checks.check_pools_leaving_unread, ["POOL2"])
+    for wrong in [(), ("pool3",), ("pool2", "pool5"), ("pool4", "pool5")]:
+        printed = verdict(capsys, checks.check_pools_leaving_unread, wrong)
         assert printed.startswith(checks.FAIL + " Hint:"), printed
-        for giveaway in ["(c)", "'c'", "even", "tile", "nothing left over"]:
-            assert giveaway not in printed.lower(), f"the hint for {wrong!r} gives the answer away: {printed!r}"
-    assert_hints(capsys, checks.check_pool_below_conv, None, "one letter")
-    assert_hints(capsys, checks.check_pool_below_conv, "e", "one letter")
+        assert "pool2" not in printed.split("Hint:")[1].replace("pool2,", ""), f"gives the answer away: {printed!r}"
+    assert_hints(capsys, checks.check_pools_leaving_unread, None, "tuple")
+    assert_hints(capsys, checks.check_pools_leaving_unread, "pool2", "tuple")
+    assert_hints(capsys, checks.check_pools_leaving_unread, ("conv2",), "pooling layers")
+
+
+def test_pools_leaving_unread_matches_the_model():
+    from course_helpers.checks.intermediate_activations import _pools_leaving_unread
+    for side in (150, 160):
+        network = models.build_classifier(side)
+        odd = [f"pool{block}" for block in range(1, 6)
+               if network.get_layer(f"conv{block}").output.shape[1] % 2]
+        assert _pools_leaving_unread(side) == odd
+
+
+def test_vgg_grid_call_on_fake_maps():
+    """Section 12's plotting call, on small fake maps with VGG's layer names."""
+    rng = np.random.default_rng(0)
+    fake_maps = {name: np.maximum(rng.normal(size=(1, side, side, 16)), 0).astype("float32")
+                 for name, side in [("block1_conv1", 12), ("block2_conv1", 6), ("block3_conv1", 3)]}
+    vgg_channels = {name: activations.strongest_channels(maps) for name, maps in fake_maps.items()}
+    figure = activations.plot_feature_maps(fake_maps, image=rng.uniform(size=(12, 12, 3)),
+                                           channels=vgg_channels, show_maximum=True)
+    assert figure is not None
+    for name, chosen in vgg_channels.items():
+        assert len(chosen) == 8 and np.all(np.diff(chosen) > 0)
+    matplotlib.pyplot.close("all")
 
 
 def test_pool3_reads_every_conv3_unit():

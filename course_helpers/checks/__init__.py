@@ -21,13 +21,13 @@ Notebook 04 (training the classifier): :func:`check_flatten_size`,
 :func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
 :func:`check_unsafe_augmentation`, :func:`check_build_model`,
 :func:`check_fully_read_size`, :func:`check_recipe_experiment`,
-:func:`check_mirror_test`.
+:func:`check_mirror_test`, :func:`check_humans_called_horses`, :func:`check_gap_or_overfitting`.
 
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
 :func:`check_zero_fraction`, :func:`check_dead_channels`,
 :func:`check_zeros_cause`, :func:`check_flat_picture`, :func:`check_dead_meaning`,
 :func:`check_preferring`, :func:`check_most_preferring`, :func:`check_central_share`,
-:func:`check_pool_below_conv`.
+:func:`check_pools_leaving_unread`.
 
 Notebook 06 (filter visualization): :func:`check_ascent_step`,
 :func:`check_total_variation`, :func:`check_receptive_layer`,
@@ -50,13 +50,14 @@ from .filter_visualization import (MADE_UP_KERNEL, check_ascent_step, check_flat
 from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_ig_steps,
                        check_occlusion_fill, check_seed_map_experiment, check_weighted_map, check_why_logit)
 from .intermediate_activations import (check_central_share, check_conv3_shape, check_dead_channels, check_dead_meaning,
-                                       check_flat_picture, check_most_preferring, check_pool_below_conv,
+                                       check_flat_picture, check_most_preferring, check_pools_leaving_unread,
                                        check_preferring, check_zero_fraction, check_zeros_cause)
 from .padding_stride_pooling import (check_fully_read_sizes, check_my_max_pool, check_output_size,
                                      check_receptive_field, check_same_padding)
 from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
                        check_flatten_size, check_fully_read_size, check_mirror_test, check_recipe_experiment,
                        check_unsafe_augmentation)
+from .training import check_gap_or_overfitting, check_humans_called_horses
 
 __all__ = [
     "PASS",
@@ -87,6 +88,8 @@ __all__ = [
     "check_fully_read_size",
     "check_recipe_experiment",
     "check_mirror_test",
+    "check_humans_called_horses",
+    "check_gap_or_overfitting",
     "EXAMPLE_CONFUSION",
     "check_conv3_shape",
     "check_zero_fraction",
@@ -97,7 +100,7 @@ __all__ = [
     "check_preferring",
     "check_most_preferring",
     "check_central_share",
-    "check_pool_below_conv",
+    "check_pools_leaving_unread",
     "check_ascent_step",
     "check_total_variation",
     "check_receptive_layer",

@@ -5,7 +5,7 @@ from .. import conv
 from .answers import as_shape, call, function_checker, multiple_choice, verdict
 
 __all__ = ["check_conv3_shape", "check_zero_fraction", "check_dead_channels", "check_zeros_cause",
-           "check_flat_picture", "check_dead_meaning", "check_pool_below_conv", "check_preferring",
+           "check_flat_picture", "check_dead_meaning", "check_pools_leaving_unread", "check_preferring",
            "check_most_preferring", "check_central_share"]
 
 
@@ -106,18 +106,46 @@ def check_zeros_cause(answer):
               "(section 5 printed it for each layer)."})
 
 
-def check_pool_below_conv(answer):
-    """Exercise: why can pool3's maximum never be below conv3's, when pool5's can be below conv5's?"""
-    multiple_choice(
-        answer, {"a", "b", "c", "d"}, "c",
-        "conv3's map is 34x34, and 34 is even: pool3's 2x2 windows tile it with nothing left over, so each "
-        "channel's maximum lands in some window. conv5's map is 5x5, and pool5 never reads its last row and column.",
-        {"a": "a maximum is never smaller than what it reads, whatever the size of the numbers. So when pool5's "
-              "number is lower, what did pool5 not read? Compare the two conv maps' sides.",
-         "b": "every pooling layer of this model is the same 2x2 max pooling with stride 2 (see section 4's grid "
-              "labels: pool4 7x7, pool5 2x2). Look at the sides of the conv3 and conv5 maps the grids print instead.",
-         "d": "conv5 has the same ReLU, and its pool5 number can still be lower. What differs between the two "
-              "layers? Look at the sides of their maps."})
+_POOL_NAMES = ("pool1", "pool2", "pool3", "pool4", "pool5")
+
+
+def _pools_leaving_unread(side, blocks=5):
+    """The pooling layers that leave a row and column of their conv map unread, for a square input."""
+    leaving = []
+    for block in range(1, blocks + 1):
+        side = conv.output_size(side, 3)                        # 3x3 valid convolution
+        if side % 2:                                            # 2x2 windows, 2 apart, miss the last row
+            leaving.append(f"pool{block}")
+        side = conv.output_size(side, 2, stride=2)
+    return leaving
+
+
+def check_pools_leaving_unread(answer, input_side=160):
+    """Exercise: for a 160-px input, which pooling layers leave a row or column of their conv map unread?"""
+    hint_chain = (f"Work out each conv map's side, block by block: {input_side} -> "
+                  f"{conv.output_size(input_side, 3)} (conv1) -> "
+                  f"{conv.output_size(conv.output_size(input_side, 3), 2, stride=2)} (pool1) -> ...")
+    if answer is None or isinstance(answer, str) or not hasattr(answer, "__iter__"):
+        verdict(False, "give a tuple of pooling layer names, such as (\"pool1\", \"pool4\"), or (\"pool1\",) "
+                       "for one name (mind the comma), or () if none.")
+        return
+    names = [str(name).strip().lower() for name in answer]
+    unknown = [name for name in names if name not in _POOL_NAMES]
+    if unknown:
+        verdict(False, f"{unknown[0]!r} is not one of the model's pooling layers: use names from "
+                       f"{', '.join(_POOL_NAMES)}.")
+        return
+    right = set(_pools_leaving_unread(input_side))
+    chosen = set(names)
+    if chosen == right:
+        verdict(True, "2x2 windows, 2 apart, tile a map of even side exactly and leave the last row and column "
+                      f"of an odd one unread: here {', '.join(sorted(right))}.")
+    elif chosen - right:
+        verdict(False, f"{sorted(chosen - right)[0]} reads every unit of its conv map at {input_side} px. "
+                       f"{hint_chain}; which sides are odd?")
+    else:
+        verdict(False, f"a layer is missing. {hint_chain}; a 2x2 pooling with stride 2 misses a row only "
+                       "when its conv map's side is odd.")
 
 
 def check_flat_picture(answer):
@@ -273,6 +301,6 @@ def check_central_share(central_share):
                            f"{values[0]:.3f}. Take the absolute value before adding up, use the unit at "
                            f"(map side // 2, map side // 2) of the layer's map, place the field at that "
                            f"unit's row times the jump, and start the middle at first + (field - middle) // 2, "
-                           f"as in section 3.")
+                           f"as in section 10.")
         return
-    verdict(True, "the same measurement as section 3's, for any layer and any network.")
+    verdict(True, "the same measurement as section 10's, for any layer and any network.")
