@@ -978,7 +978,7 @@ _GRID_KINDS = {"unit": "jet", "pixels": "magma", "signed": "RdBu_r"}
 
 
 def show_explanation_grid(pictures, maps, kinds, column_titles=None, row_titles=None, outlines=None,
-                          unread_from=None, size=1.9, suptitle=None):
+                          unread_from=None, size=1.9, suptitle=None, outline_columns=None):
     """Rows of explanation maps, each row led by its picture, each map scaled by its kind.
 
     Parameters
@@ -998,13 +998,19 @@ def show_explanation_grid(pictures, maps, kinds, column_titles=None, row_titles=
     row_titles : sequence of str, optional
         One per row, shown over its picture.
     outlines : sequence of (H, W) bool arrays or None, optional
-        One mask per row, outlined in yellow on every panel of the row.
+        One mask per row, outlined in yellow on every panel of the row (or on
+        the columns ``outline_columns`` names).
     unread_from : int, optional
         A dashed grey line at this row and column on every panel: where the
         part of the picture the network never reads begins.
     size : float, optional
         Panel size in inches. Default 1.9.
     suptitle : str, optional
+    outline_columns : sequence of int, optional
+        The columns that get the outline, 0 being the pictures' column and 1
+        the first map's. Default None: every column. An outline drawn on a
+        pixel map sits on its bright edge pixels and hides whether the map
+        keeps the figure's shape; ``(0,)`` outlines the pictures only.
 
     Returns
     -------
@@ -1046,7 +1052,8 @@ def show_explanation_grid(pictures, maps, kinds, column_titles=None, row_titles=
                 lows.append(-limit)
                 highs.append(limit)
                 titles.append(f"{head}\n±{limit:.1f}" if head else f"±{limit:.1f}")
-        masks += [None if outlines is None else outlines[row]] * (columns + 1)
+        masks += [None if outlines is None or (outline_columns is not None and column not in outline_columns)
+                  else outlines[row] for column in range(columns + 1)]
     fig = show_images(panels, titles, ncols=columns + 1, size=size, cmap=cmaps, vmin=lows, vmax=highs,
                       outlines=masks if outlines is not None else None, suptitle=suptitle)
     if unread_from is not None:

@@ -197,3 +197,26 @@ def test_mask_scores_name_width_widens_the_first_column_only():
     assert long_row.startswith(long_name + " ")
     assert long_row.split()[-1] == short_row.split()[-1] == "1.00"
     assert len({len(line) for line in (long_row, short_row)}) == 1   # the two rows line up
+
+
+def test_ig_steps_asks_about_tolerance_when_every_error_is_tiny(capsys):
+    adapted = ig_results(errors=(0.008, 0.006, 0.005, 0.004, 0.003, 0.001))   # the helper added steps itself
+    hints(capsys, checks.check_ig_steps, adapted, 2, words=["tolerance=None"])
+    passes(capsys, checks.check_ig_steps, ig_results(), 16)                    # a real sweep still passes
+
+
+def test_seed_map_hint_names_the_cells_variable(capsys):
+    hints(capsys, checks.check_seed_map_experiment, None, None, words=["my_seed_reading"])
+
+
+def test_explanation_grid_outlines_only_the_columns_asked_for():
+    picture = np.zeros((20, 20, 3))
+    mask = np.zeros((20, 20), dtype=bool)
+    mask[5:15, 5:15] = True
+    heat = np.random.default_rng(0).random((20, 20))
+    everywhere = cam.show_explanation_grid([picture], [[heat, heat]], kinds=["unit"], outlines=[mask])
+    assert [bool(ax.collections) for ax in everywhere.axes[:3]] == [True, True, True]
+    pictures_only = cam.show_explanation_grid([picture], [[heat, heat]], kinds=["unit"], outlines=[mask],
+                                              outline_columns=(0,))
+    assert [bool(ax.collections) for ax in pictures_only.axes[:3]] == [True, False, False]
+    matplotlib.pyplot.close("all")

@@ -141,7 +141,7 @@ def check_seed_map_experiment(correlations, reading=None):
     """
     if correlations is None or isinstance(correlations, (str, bytes)):
         verdict(False, "pass your list of rank correlations, one per picture, then your letter: "
-                       "check_seed_map_experiment(my_correlations, my_reading).")
+                       "check_seed_map_experiment(my_correlations, my_seed_reading).")
         return
     values = as_number_array(correlations, "Your correlations")
     if values is None:
@@ -219,6 +219,10 @@ def check_ig_steps(results, fewest_steps="unanswered"):
         verdict(False, "your change of the score is 0: compute logit_of(picture) - logit_of(black).")
         return
     errors = {steps: abs(total - change) / abs(change) for steps, (total, change) in sorted(pairs.items())}
+    if max(errors.values()) <= 0.01:
+        verdict(False, "every error, even at the fewest steps, is within 1 %: did you pass tolerance=None? "
+                       "Without it the helper adds steps itself until the sum is within 1 %.")
+        return
     within = [steps for steps, error in errors.items() if error < 0.03]
     right = within[0] if within else None
     if isinstance(fewest_steps, str) and fewest_steps == "unanswered":
