@@ -158,3 +158,68 @@ def test_build_model_compares_parameter_counts(capsys):
     checks.check_build_model(lambda size: codelab_network(size, dense_bias=False))
     printed = capsys.readouterr().out
     assert printed.startswith(checks.FAIL) and "layer dense" in printed and "use_bias" in printed, printed
+
+
+# Round 4: the dense layer's bias hint, the mirror test's named counts, exercises 3 and 8.
+
+def test_dense_params_names_a_single_bias(capsys):
+    checks.check_dense_params(1600 * 512 + 1)
+    assert "one bias per unit" in capsys.readouterr().out
+    checks.check_dense_params(1600 + 512)
+    assert "multiply, do not add" in capsys.readouterr().out
+    checks.check_dense_params(1600 * 512 + 512)
+    assert capsys.readouterr().out.startswith(checks.PASS)
+
+
+def test_mirror_test_names_a_wrong_count_even_within_the_tolerance(capsys, monkeypatch):
+    counts = {"changed": 5, "mirrored_wrong": 6, "upside_down": 4, "channels": 5, "probability_moved": 30,
+              "pictures": 40, "upright_right": 30, "mirrored_right": 29}
+    monkeypatch.setattr(checks.training, "_mirror_counts", lambda model, dataset: dict(counts))
+    model = LeftHeavyModel()
+    assert "mistakes" in printed_by(capsys, 6, model, [])
+    assert "upside down" in printed_by(capsys, 4, model, [])
+    assert printed_by(capsys, 5, model, []).startswith(checks.PASS)  # equals "channels" too: the right count wins
+
+
+def humans_called_horses(capsys, answer):
+    checks.check_humans_called_horses(answer)
+    return capsys.readouterr().out
+
+
+def test_humans_called_horses_passes_only_the_human_row(capsys):
+    assert humans_called_horses(capsys, 10 / 128).startswith(checks.PASS)
+    assert humans_called_horses(capsys, 0.078).startswith(checks.PASS)
+    for wrong, word in [(7.8, "percentage"), (10 / 110, "column"), (28 / 128, "true horses called humans"),
+                        (10 / 256, "all 256"), (118 / 128, "right answers"), (0.5, "human row")]:
+        printed = humans_called_horses(capsys, wrong)
+        assert printed.startswith(checks.FAIL) and word in printed, (wrong, printed)
+    assert "replace None" in humans_called_horses(capsys, None)
+    assert "number between 0 and 1" in humans_called_horses(capsys, "ten")
+
+
+def gap_verdict(capsys, answer):
+    checks.check_gap_or_overfitting(answer)
+    return capsys.readouterr().out
+
+
+def test_gap_or_overfitting_accepts_only_history_a_for_the_rise(capsys):
+    assert gap_verdict(capsys, ("a", "x")).startswith(checks.PASS)
+    assert gap_verdict(capsys, [" A ", "X"]).startswith(checks.PASS)
+    assert "steady gap" in gap_verdict(capsys, ("b", "x"))
+    assert "generalization gap" in gap_verdict(capsys, ("a", "w"))
+    assert "worse model" in gap_verdict(capsys, ("a", "y"))
+    assert "training going on" in gap_verdict(capsys, ("a", "z"))
+    assert "replace None" in gap_verdict(capsys, None)
+    assert "two letters" in gap_verdict(capsys, "a")
+    assert gap_verdict(capsys, ("c", "x")).startswith(checks.FAIL)
+
+
+def test_the_exercise_histories_show_what_the_checker_says():
+    """History a's validation loss rises four epochs in a row while its loss falls; b's stays flat above its loss."""
+    a = {"loss": [0.69, 0.55, 0.42, 0.32, 0.24, 0.17, 0.12, 0.08],
+         "val_loss": [0.66, 0.52, 0.43, 0.40, 0.42, 0.46, 0.51, 0.57]}
+    b = {"loss": [0.69, 0.62, 0.56, 0.52, 0.49, 0.47, 0.46, 0.45],
+         "val_loss": [0.70, 0.67, 0.65, 0.64, 0.63, 0.62, 0.62, 0.62]}
+    assert np.all(np.diff(a["loss"]) < 0) and np.all(np.diff(a["val_loss"])[-4:] > 0)
+    assert np.all(np.diff(b["loss"]) < 0) and np.all(np.diff(b["val_loss"]) <= 0)
+    assert b["val_loss"][-1] > a["val_loss"][-1], "the trap of reason y: b ends with the higher validation loss"

@@ -8,6 +8,7 @@ from .answers import as_int, call, function_checker, multiple_choice, verdict
 
 __all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation",
            "check_build_model", "check_fully_read_size", "check_recipe_experiment", "check_mirror_test",
+           "check_humans_called_horses", "check_gap_or_overfitting", "GAP_OR_OVERFITTING",
            "EXAMPLE_CONFUSION", "ACCURACY_TOLERANCE", "CODELAB_RECIPE"]
 
 
@@ -70,7 +71,9 @@ def check_dense_params(answer):
         verdict(True, f"{flat} inputs x 512 units, plus 512 biases.")
     elif value == flat * 512:
         verdict(False, "the weights are right. Each of the 512 units also has a bias.")
-    elif value == flat + 512 or value == flat * 512 + 1:
+    elif value == flat * 512 + 1:
+        verdict(False, "the weights are right, but there is one bias per unit: 512 biases, not 1.")
+    elif value == flat + 512:
         verdict(False, "a dense layer connects every input to every unit: multiply, do not add.")
     elif value in (_classifier_side(150) ** 2 * 64 * 512 + 512, _classifier_side(300) ** 2 * 64 * 512 + 512):
         verdict(False, "that is the dense layer for another input size. Start from the Flatten length at 250 px.")
@@ -125,6 +128,87 @@ def check_accuracy_from_confusion(answer):
                         "your model, not to this one. Work it out from the four cells, to three decimals.")
     else:
         verdict(False, "add the diagonal cells (right answers) and divide by the sum of all cells.")
+
+
+def check_humans_called_horses(answer):
+    """Exercise: in :data:`EXAMPLE_CONFUSION`, the share of the true humans that the model called horses.
+
+    Parameters
+    ----------
+    answer : float
+        A fraction between 0 and 1 (10 / 128 = 0.078), within :data:`ACCURACY_TOLERANCE`.
+    """
+    if answer is None:
+        verdict(False, "replace None with your answer, then run the cell again.")
+        return
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real) or not np.isfinite(answer):
+        verdict(False, f"answer with a number between 0 and 1; got {answer!r}.")
+        return
+    matrix = EXAMPLE_CONFUSION   # rows: true horse, true human; columns: called horse, called human
+    right = matrix[1, 0] / matrix[1].sum()
+
+    def near(value, tolerance=ACCURACY_TOLERANCE):
+        return abs(answer - value) <= tolerance
+
+    if near(right):
+        verdict(True, f"{matrix[1, 0]} of the {matrix[1].sum()} true humans (the human row) were called horses.")
+    elif near(100 * right, 100 * ACCURACY_TOLERANCE):
+        verdict(False, "right number, but as a percentage: give a fraction between 0 and 1.")
+    elif near(matrix[1, 0] / matrix[:, 0].sum()):
+        verdict(False, "that divides by the pictures called horses (a column). The question is about the true "
+                        "humans: divide by the human row's sum.")
+    elif near(matrix[0, 1] / matrix[0].sum()):
+        verdict(False, "that is the share of true horses called humans. Rows are the true classes: use the "
+                        "human row.")
+    elif near(matrix[1, 0] / matrix.sum()):
+        verdict(False, "that divides by all 256 pictures. Divide by the true humans only, the human row's sum.")
+    elif near(matrix[1, 1] / matrix[1].sum()):
+        verdict(False, "that is the share of true humans called humans, the right answers. Take the other cell "
+                        "of the human row.")
+    else:
+        verdict(False, "rows are the true classes, columns the predictions: take the human row's 'horse' cell "
+                        "and divide by the human row's sum.")
+
+
+#: The right answer to the "gap or overfitting?" exercise: history a, reason x.
+GAP_OR_OVERFITTING = ("a", "x")
+
+
+def check_gap_or_overfitting(answer):
+    """Exercise: which of two training histories overfits, and why.
+
+    Parameters
+    ----------
+    answer : tuple of two str
+        (the history, "a" or "b"; the reason, "w", "x", "y" or "z").
+    """
+    if answer is None:
+        verdict(False, "replace None with two letters, for example (\"a\", \"w\"): the history, then the reason.")
+        return
+    if (not isinstance(answer, (tuple, list)) or len(answer) != 2
+            or not all(isinstance(letter, str) for letter in answer)):
+        verdict(False, f"answer with two letters in a tuple, the history then the reason, like (\"a\", \"w\"); "
+                       f"got {answer!r}.")
+        return
+    history, reason = (letter.strip().lower() for letter in answer)
+    if history not in ("a", "b") or reason not in ("w", "x", "y", "z"):
+        verdict(False, f"the history is 'a' or 'b', the reason 'w', 'x', 'y' or 'z'; got {answer!r}.")
+        return
+    reasons = {
+        "w": "Both validation losses lie above their training losses: that is the generalization gap, which "
+             "every model has. It is not overfitting on its own.",
+        "y": "A higher loss at the end means a worse model, not an overfitting one: compare each history with "
+             "itself, epoch by epoch.",
+        "z": "Both training losses still fall at the last epoch: that is training going on, not overfitting.",
+    }
+    if history == "b":
+        verdict(False, "b's validation loss falls, then stays flat above its training loss: a steady gap. Look for "
+                       "the validation loss that turns and rises. " + ("" if reason == "x" else reasons[reason]))
+    elif reason != "x":
+        verdict(False, "a is right, but not for that reason. " + reasons[reason])
+    else:
+        verdict(True, "a's validation loss rises for four epochs in a row while its training loss keeps falling: "
+                      "more training makes it worse on new pictures. b keeps a steady gap, which is not overfitting.")
 
 
 def check_unsafe_augmentation(answer):
@@ -385,7 +469,10 @@ def check_mirror_test(answer, model=None, dataset=None):
                        f"section 5's model and validation_ds.")
         return
     changed, pictures = counts["changed"], counts["pictures"]
-    if abs(value - changed) <= MIRROR_TOLERANCE:
+    # A named wrong count is told apart before the tolerance, unless it equals the right count.
+    named_wrong = value != changed and value in (counts["mirrored_wrong"], counts["upside_down"], counts["channels"],
+                                                 counts["probability_moved"])
+    if not named_wrong and abs(value - changed) <= MIRROR_TOLERANCE:
         verdict(True, f"{changed} of {pictures} pictures change class when mirrored. Accuracy: "
                       f"{counts['upright_right'] / pictures:.3f} on the pictures as they are, "
                       f"{counts['mirrored_right'] / pictures:.3f} mirrored.")
