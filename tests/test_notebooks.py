@@ -150,6 +150,25 @@ def test_at_least_three_exercises_with_checkers_and_folded_solutions(notebook_pa
     assert "## Check your understanding" in markdown and "## Summary" in markdown and "## Where next" in markdown
 
 
+def test_every_checker_cell_follows_its_exercise_statement(notebook_path):
+    """A checker cell with no exercise statement (a "### Exercise" heading or a "**(b) ...**" part)
+    since the last folded solution asks a question the learner never sees (an edit that drops a
+    statement would otherwise pass every other test)."""
+    stated = False
+    for index, cell in enumerate(load(notebook_path).cells):
+        if cell.cell_type == "markdown":
+            # an exercise's heading, or a lettered part of one: "**(b) The weighted map.**"
+            statements = [m.start() for m in re.finditer(r"### Exercise|\*\*\([a-z]\) ", cell.source)]
+            last_heading = statements[-1] if statements else -1
+            last_solution = cell.source.rfind("<summary>Solution")
+            if last_solution > last_heading:
+                stated = False
+            elif last_heading >= 0:
+                stated = True
+        elif re.search(r"^checks\.check_\w+\(", cell.source, re.MULTILINE):
+            assert stated, f"{notebook_path.name}, cell {index}: a checker with no exercise statement above it"
+
+
 def test_every_folded_solution_passes_its_checker(notebook_path):
     for (checker, variable), solution in exercises(load(notebook_path)):
         import keras
