@@ -18,21 +18,18 @@ Notebook 03 (convolutions on a cat): :func:`check_cat_output_shape`,
 :func:`check_sum_experiment`.
 
 Notebook 04 (training the classifier): :func:`check_flatten_size`,
-:func:`check_dense_params`, :func:`check_accuracy_from_confusion`,
-:func:`check_unsafe_augmentation`, :func:`check_build_model`,
-:func:`check_fully_read_size`, :func:`check_recipe_experiment`,
-:func:`check_mirror_test`, :func:`check_humans_called_horses`, :func:`check_gap_or_overfitting`.
+:func:`check_dense_params`, :func:`check_humans_called_horses`,
+:func:`check_unsafe_augmentation`, :func:`check_build_model`, :func:`check_mirror_test`,
+:func:`check_recipe_experiment`, :func:`check_gap_or_overfitting`.
 
 Notebook 05 (intermediate activations): :func:`check_conv3_shape`,
-:func:`check_zero_fraction`, :func:`check_dead_channels`,
-:func:`check_zeros_cause`, :func:`check_flat_picture`, :func:`check_dead_meaning`,
+:func:`check_flat_picture`, :func:`check_dead_meaning`,
 :func:`check_preferring`, :func:`check_most_preferring`, :func:`check_central_share`,
 :func:`check_pools_leaving_unread`.
 
 Notebook 06 (filter visualization): :func:`check_ascent_step`,
 :func:`check_total_variation`, :func:`check_receptive_layer`,
-:func:`check_smoothness_regularizer`, :func:`check_tv_experiment`,
-:func:`check_neuron_extent`.
+:func:`check_flat_colour`, :func:`check_tv_experiment`, :func:`check_neuron_extent`.
 
 Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_weighted_map`, :func:`check_why_logit`,
@@ -45,19 +42,17 @@ from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_bl
 from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel, check_relu_pool_order,
                                     check_relu_then_pool, check_sum_experiment, mystery_map)
 from .filter_visualization import (MADE_UP_KERNEL, check_ascent_step, check_flat_colour, check_neuron_extent,
-                                   check_receptive_layer, check_smoothness_regularizer, check_total_variation,
-                                   check_tv_experiment)
+                                   check_receptive_layer, check_total_variation, check_tv_experiment)
 from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_ig_steps,
                        check_occlusion_fill, check_seed_map_experiment, check_weighted_map, check_why_logit)
-from .intermediate_activations import (check_central_share, check_conv3_shape, check_dead_channels, check_dead_meaning,
+from .intermediate_activations import (check_central_share, check_conv3_shape, check_dead_meaning,
                                        check_flat_picture, check_most_preferring, check_pools_leaving_unread,
-                                       check_preferring, check_zero_fraction, check_zeros_cause)
+                                       check_preferring)
 from .padding_stride_pooling import (check_fully_read_sizes, check_my_max_pool, check_output_size,
                                      check_receptive_field, check_same_padding)
-from .training import (EXAMPLE_CONFUSION, check_accuracy_from_confusion, check_build_model, check_dense_params,
-                       check_flatten_size, check_fully_read_size, check_mirror_test, check_recipe_experiment,
-                       check_unsafe_augmentation)
-from .training import check_gap_or_overfitting, check_humans_called_horses
+from .training import (EXAMPLE_CONFUSION, check_build_model, check_dense_params, check_flatten_size,
+                       check_gap_or_overfitting, check_humans_called_horses, check_mirror_test,
+                       check_recipe_experiment, check_unsafe_augmentation)
 
 __all__ = [
     "PASS",
@@ -82,19 +77,14 @@ __all__ = [
     "check_sum_experiment",
     "check_flatten_size",
     "check_dense_params",
-    "check_accuracy_from_confusion",
     "check_unsafe_augmentation",
     "check_build_model",
-    "check_fully_read_size",
     "check_recipe_experiment",
     "check_mirror_test",
     "check_humans_called_horses",
     "check_gap_or_overfitting",
     "EXAMPLE_CONFUSION",
     "check_conv3_shape",
-    "check_zero_fraction",
-    "check_dead_channels",
-    "check_zeros_cause",
     "check_flat_picture",
     "check_dead_meaning",
     "check_preferring",
@@ -104,7 +94,6 @@ __all__ = [
     "check_ascent_step",
     "check_total_variation",
     "check_receptive_layer",
-    "check_smoothness_regularizer",
     "check_tv_experiment",
     "check_neuron_extent",
     "check_flat_colour",

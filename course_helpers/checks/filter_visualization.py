@@ -4,7 +4,7 @@ import numpy as np
 from .. import conv
 from .answers import as_int, as_number_array, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_smoothness_regularizer", "check_tv_experiment",
+__all__ = ["check_ascent_step", "check_total_variation", "check_receptive_layer", "check_tv_experiment",
            "check_neuron_extent", "check_flat_colour", "MADE_UP_KERNEL"]
 
 
@@ -123,17 +123,6 @@ def check_receptive_layer(answer):
     else:
         verdict(False, f"{chosen}'s units would see {side}x{side} px, but a shallower layer already sees the "
                        f"whole {input_side} px: go back one block at a time.")
-
-
-def check_smoothness_regularizer(answer):
-    """Exercise: which regularizer penalizes differences between neighbouring pixels directly?"""
-    multiple_choice(
-        answer, {"a", "b", "c", "d"}, "d",
-        "Total variation adds the neighbour differences to the loss, so the ascent avoids them.",
-        {"b": "blurring smooths the image, but it is an operation applied now and then, not a "
-              "penalty in the objective.",
-         "c": "L2 pulls every pixel towards grey on its own; it does not compare neighbours.",
-         "a": "jitter moves the whole image around; no pixel is compared with its neighbour."})
 
 
 def _tv_measurements(measured):

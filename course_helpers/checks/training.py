@@ -6,8 +6,8 @@ import numpy as np
 from .. import conv
 from .answers import as_int, call, function_checker, multiple_choice, verdict
 
-__all__ = ["check_flatten_size", "check_dense_params", "check_accuracy_from_confusion", "check_unsafe_augmentation",
-           "check_build_model", "check_fully_read_size", "check_recipe_experiment", "check_mirror_test",
+__all__ = ["check_flatten_size", "check_dense_params", "check_unsafe_augmentation",
+           "check_build_model", "check_recipe_experiment", "check_mirror_test",
            "check_humans_called_horses", "check_gap_or_overfitting", "GAP_OR_OVERFITTING",
            "EXAMPLE_CONFUSION", "ACCURACY_TOLERANCE", "CODELAB_RECIPE"]
 
@@ -89,45 +89,6 @@ EXAMPLE_CONFUSION = np.array([[100, 28], [10, 118]])
 #: How far an accuracy may be from the exact 218 / 256 = 0.8515625. Three decimals (0.852) pass; an accuracy
 #: 0.002 or more away, such as one a training log prints nearby, does not.
 ACCURACY_TOLERANCE = 1e-3
-
-
-def check_accuracy_from_confusion(answer):
-    """Exercise: the accuracy of :data:`EXAMPLE_CONFUSION`, as a fraction.
-
-    Parameters
-    ----------
-    answer : float
-        A fraction between 0 and 1, within :data:`ACCURACY_TOLERANCE` of the
-        exact value.
-    """
-    if answer is None:
-        verdict(False, "replace None with your answer, then run the cell again.")
-        return
-    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real) or not np.isfinite(answer):
-        verdict(False, f"answer with a number between 0 and 1; got {answer!r}.")
-        return
-    matrix = EXAMPLE_CONFUSION
-    accuracy = np.trace(matrix) / matrix.sum()
-
-    def near(value, tolerance=ACCURACY_TOLERANCE):
-        return abs(answer - value) <= tolerance
-
-    if near(accuracy):
-        verdict(True, "Correct predictions (the diagonal) over all predictions.")
-    elif near(100 * accuracy, 100 * ACCURACY_TOLERANCE):
-        verdict(False, "right number, but as a percentage: give a fraction between 0 and 1.")
-    elif near(matrix[1, 1] / matrix[:, 1].sum()) or near(matrix[1, 1] / matrix[1].sum()):
-        verdict(False, "that looks at one class only. Accuracy counts both diagonal cells over everything.")
-    elif near(np.trace(matrix) / matrix[0].sum()) or answer > 1:
-        verdict(False, "divide by the total number of images, the sum of all four cells.")
-    elif answer == round(answer, 2) and round(answer, 2) == round(accuracy, 2):
-        verdict(False, "right to two decimals: give three, or let Python compute the fraction for you.")
-    elif near(accuracy, 10 * ACCURACY_TOLERANCE):
-        # Most likely an accuracy copied from this notebook's own training run, which lies this close.
-        verdict(False, "near, but not this matrix's accuracy: the accuracies printed while training belong to "
-                        "your model, not to this one. Work it out from the four cells, to three decimals.")
-    else:
-        verdict(False, "add the diagonal cells (right answers) and divide by the sum of all cells.")
 
 
 def check_humans_called_horses(answer):
@@ -280,31 +241,6 @@ def check_build_model(build_model):
     verdict(True, f"the codelab network for any size: {model.count_params():,} parameters at 300 px.")
 
 
-def _rows_read(img_size):
-    """How many rows (and columns) of an img_size input reach the output of the five-block network."""
-    used = _classifier_side(img_size)
-    for _ in range(5):
-        used = 2 * used + 2  # back through one 2x2 pooling and one 3x3 'valid' convolution
-    return used
-
-
-def check_fully_read_size(answer):
-    """Exercise: the smallest input size above 200 px whose every pixel the network reads."""
-    value = as_int(answer, "The input size")
-    if value is None:
-        return
-    if value <= 200:
-        verdict(False, "look above 200 px: the exercise asks for a size larger than notebook 2's example.")
-    elif _rows_read(value) != value:
-        verdict(False, f"at {value} px the network leaves the last {value - _rows_read(value)} row(s) unread. Try the "
-                       f"sizes one by one with pixels_read.")
-    elif value != min(size for size in range(201, 400) if _rows_read(size) == size):
-        verdict(False, f"{value} px is read completely, but a smaller size above 200 is too.")
-    else:
-        verdict(True, "every 3x3 convolution leaves an even side, so no pooling drops a row.")
-
-
-#: The codelab's recipe, which exercise 7 trains next to the course's: RMSprop at a constant rate.
 CODELAB_RECIPE = {"epochs": 15, "learning_rate": 1e-3}
 
 #: How many of the last epochs the exercise compares, as ``bench/training_recipes.py`` does.
