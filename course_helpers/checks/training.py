@@ -156,7 +156,7 @@ def check_gap_or_overfitting(answer):
         verdict(False, f"the history is 'a' or 'b', the reason 'w', 'x', 'y' or 'z'; got {answer!r}.")
         return
     reasons = {
-        "w": "Both validation losses lie above their training losses: that is the generalization gap, which "
+        "w": "Both validation losses end above their training losses: that is the generalization gap, which "
              "every model has. It is not overfitting on its own.",
         "y": "A higher loss at the end means a worse model, not an overfitting one: compare each history with "
              "itself, epoch by epoch.",
