@@ -7,25 +7,7 @@ import pytest
 import tensorflow as tf
 
 from course_helpers import activations, anatomy, checks, models, plotting
-
-
-def verdict(capsys, checker, answer):
-    checker(answer)
-    printed = capsys.readouterr().out.strip()
-    assert printed.count("\n") == 0, f"a checker prints one line, got: {printed!r}"
-    return printed
-
-
-def assert_passes(capsys, checker, answer):
-    printed = verdict(capsys, checker, answer)
-    assert printed.startswith(checks.PASS), printed
-
-
-def assert_hints(capsys, checker, answer, *words):
-    printed = verdict(capsys, checker, answer)
-    assert printed.startswith(checks.FAIL + " Hint:"), printed
-    for word in words:
-        assert word in printed, f"expected {word!r} in {printed!r}"
+from test_checks import assert_hints, assert_passes, verdict  # the shared checker assertions
 
 
 # ----------------------------------------------------------------------------
