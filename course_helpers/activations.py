@@ -721,21 +721,22 @@ def depth_verdict(measure, layer_names, what):
     Returns
     -------
     str
-        For example "Exact zeros: 44.0% in conv1, 60.2% in conv5. In this run the
-        layers do end sparser than they start, and do not get sparser with every
-        layer (first step not up: conv2 45.8% -> conv3 37.0%)."
+        For example "Exact zeros: 44.0% in conv1, 60.2% in conv5. In this run,
+        conv5 is sparser than conv1, but not every step adds sparsity (first step
+        that does not: conv2 45.8% → conv3 37.0%)."
     """
     if len(layer_names) < 2:
         raise ValueError("a trend needs at least two layers.")
     first, last = layer_names[0], layer_names[-1]
     steps_not_up = [(a, b) for a, b in zip(layer_names, layer_names[1:]) if measure[b] <= measure[a]]
-    sentence = (f"{what}: {measure[first]:.1%} in {first}, {measure[last]:.1%} in {last}. In this run the layers "
-                f"{'do' if measure[last] > measure[first] else 'do not'} end sparser than they start, and ")
+    ends_sparser = measure[last] > measure[first]
+    sentence = (f"{what}: {measure[first]:.1%} in {first}, {measure[last]:.1%} in {last}. In this run, {last} is "
+                f"{'' if ends_sparser else 'not '}sparser than {first}, ")
     if not steps_not_up:
-        return sentence + "get sparser with every layer."
+        return sentence + "and every step adds sparsity."
     a, b = steps_not_up[0]
-    return sentence + (f"do not get sparser with every layer (first step not up: {a} {measure[a]:.1%} -> "
-                       f"{b} {measure[b]:.1%}).")
+    return sentence + (f"{'but' if ends_sparser else 'and'} not every step adds sparsity (first step that does not: "
+                       f"{a} {measure[a]:.1%} → {b} {measure[b]:.1%}).")
 
 
 def held_out_correct(features, labels, half, steps=3000, learning_rate=0.5, l2=1e-3):

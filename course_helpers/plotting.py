@@ -934,7 +934,7 @@ def plot_grad_cam(model, pictures, layer_name=None, alpha=0.6):
     for name, picture, p, horse_map, human_map in zip(pictures, loaded, probability, horse, human):
         scale = max(float(horse_map.max()), float(human_map.max()), 1e-12)
         panels += [picture, overlay(picture, horse_map / scale, alpha), overlay(picture, human_map / scale, alpha)]
-        titles += [f"{name}: P(human) = {p:.2f}", f"evidence for 'horse'\npeak {horse_map.max():.2g}",
+        titles += [f"{name}\nP(human) = {p:.2f}", f"evidence for 'horse'\npeak {horse_map.max():.2g}",
                    f"evidence for 'human'\npeak {human_map.max():.2g}"]
     layer = layer_name or cam.default_layer(model)
     return show_images(panels, titles, ncols=3, size=2.3,

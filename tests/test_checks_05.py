@@ -154,11 +154,17 @@ def test_wilson_interval():
 
 def test_depth_verdict():
     rising = {"conv1": 0.1, "conv2": 0.2, "conv3": 0.3}
-    assert activations.depth_verdict(rising, list(rising), "Zeros").endswith("get sparser with every layer.")
+    assert activations.depth_verdict(rising, list(rising), "Zeros").endswith(
+        "conv3 is sparser than conv1, and every step adds sparsity.")
     dipping = {"conv1": 0.4, "conv2": 0.3, "conv3": 0.5}
     sentence = activations.depth_verdict(dipping, list(dipping), "Zeros")
-    assert sentence.startswith("Zeros: 40.0% in conv1, 50.0% in conv3.") and "do end sparser" in sentence
-    assert "first step not up: conv1 40.0% -> conv2 30.0%" in sentence
+    assert sentence.startswith("Zeros: 40.0% in conv1, 50.0% in conv3.")
+    assert "conv3 is sparser than conv1, but not every step adds sparsity" in sentence
+    assert "(first step that does not: conv1 40.0% → conv2 30.0%)" in sentence
+    falling = {"conv1": 0.4, "conv2": 0.5, "conv3": 0.4}
+    sentence = activations.depth_verdict(falling, list(falling), "Zeros")
+    assert "conv3 is not sparser than conv1, and not every step adds sparsity" in sentence
+    assert "(first step that does not: conv2 50.0% → conv3 40.0%)" in sentence
     with pytest.raises(ValueError):
         activations.depth_verdict(rising, ["conv1"], "Zeros")
 

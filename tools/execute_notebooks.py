@@ -5,6 +5,8 @@ with its own folder as the working directory, exactly as nbval will re-run it.
 A notebook is written back only if every cell succeeded, and then atomically
 (temporary file, then rename), so a failure never leaves a half-executed file.
 The stored outputs use the offline stand-in data unless COURSE_DATA says otherwise.
+After notebooks 04-07 (whose numbers come from training) it stores this machine's
+float fingerprint (tools/float_fingerprint.py), which `make test` compares.
 
 Usage:  python tools/execute_notebooks.py notebooks/01_*.ipynb [...]
 """
@@ -22,6 +24,7 @@ from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from course_helpers.files import atomic_file  # noqa: E402 (after the path is set)
+import float_fingerprint  # noqa: E402 (tools/, this script's folder)
 
 os.environ.setdefault("COURSE_DATA", "standin")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -73,6 +76,8 @@ def main(argv=None):
             continue
         write_atomically(notebook, path)
         print(f"executed {path} in {time.perf_counter() - start:.1f} s")
+    if any(path.name[:2] in ("04", "05", "06", "07") and path not in failed for path in args.notebooks):
+        float_fingerprint.main(["--write"])
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(map(str, failed))}", file=sys.stderr)
         return 1

@@ -82,13 +82,13 @@ def check_why_logit(answer):
 
 
 def check_centre_bias(answer):
-    """Exercise: a method scoring 0.90 overall and 0.85 away from the middle, against a centre baseline's 0.92 and 0."""
+    """Exercise: a method scoring 0.90 overall and 0.85 away from the middle, against the centre guess's 0.92 and 0."""
     multiple_choice(
         answer, {"a", "b", "c", "d"}, "b",
-        "A benchmark is only as good as its baselines. Where most subjects sit near the centre, pointing there "
+        "A benchmark is only as good as the guesses it is compared with. Where most subjects sit near the centre, pointing there "
         "scores well without looking; the figures away from it separate a method from that guess, roughly, "
         "on 20 pictures.",
-        {"a": "the two overall scores are close, and the baseline's comes from where the figures sit, not from "
+        {"a": "the two overall scores are close, and the centre guess's comes from where the figures sit, not from "
               "the pictures. Which column can separate a method from it, and what does it show?",
          "c": "a generous tolerance would raise both scores alike. Does it explain the column where the two "
               "differ by 0.85?",
