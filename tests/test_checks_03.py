@@ -21,3 +21,22 @@ def test_sum_experiment_accepts_the_real_draw(capsys, kernel_size):
     assert printed.startswith(checks.PASS), printed
     checks.check_sum_experiment(sums, np.random.default_rng(0).permutation(correlations))
     assert capsys.readouterr().out.startswith(checks.FAIL + " Hint:")
+
+
+
+def _relu_pool_by_reshape(maps, mixed=False):
+    """Exercise 3's folded solution; ``mixed`` reshapes to (H//5, W//5, 5, 5, C), a slip that mixes the blocks."""
+    h, w, c = maps.shape[0] // 5, maps.shape[1] // 5, maps.shape[2]
+    cropped = np.maximum(maps, 0)[:h * 5, :w * 5]
+    if mixed:
+        return cropped.reshape(h, w, 5, 5, c).max(axis=(2, 3))
+    return cropped.reshape(h, 5, w, 5, c).max(axis=(1, 3))
+
+
+def test_relu_then_pool_accepts_the_reshape_and_rejects_mixed_blocks(capsys):
+    checks.check_relu_then_pool(_relu_pool_by_reshape)
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.PASS), printed
+    checks.check_relu_then_pool(lambda maps: _relu_pool_by_reshape(maps, mixed=True))
+    printed = capsys.readouterr().out
+    assert printed.startswith(checks.FAIL + " Hint:") and "axes 1 and 3" in printed, printed

@@ -109,7 +109,8 @@ def check_mystery_kernel(kernel):
 
 @function_checker
 def check_relu_then_pool(relu_then_pool):
-    """Exercise: ``relu_then_pool(maps)``: ReLU, then 5x5 max pooling ('valid'), of (H, W, C) maps."""
+    """Exercise: ``relu_then_pool(maps)``: ReLU, then 5x5 max pooling ('valid'), of (H, W, C) maps, written
+    without ``conv.max_pool2d`` (by a reshape); the result is compared with ``conv.max_pool2d``."""
     rng = np.random.default_rng(3)
     for shape in [(20, 25, 2), (23, 11, 1)]:
         maps = rng.normal(size=shape) - 1.8  # mostly negative: some 5x5 blocks have no positive value
@@ -132,9 +133,10 @@ def check_relu_then_pool(relu_then_pool):
             return
         if not np.allclose(result, expected):
             verdict(False, "the shape is right but some values are not. Is it the max (not the mean) of each "
-                            "5x5 block?")
+                            "5x5 block, with 5 neighbouring rows and 5 neighbouring columns in each? Reshape to "
+                            "(H // 5, 5, W // 5, 5, C) and take the max over axes 1 and 3.")
             return
-    verdict(True, "ReLU then 5x5 max pooling, exactly as the Keras layers compute it.")
+    verdict(True, "ReLU then 5x5 max pooling, exactly as conv.max_pool2d and the Keras layers compute it.")
 
 
 def check_relu_pool_order(answer):
