@@ -51,3 +51,27 @@ def test_the_fingerprint_is_the_same_in_two_runs(monkeypatch):
     first = float_fingerprint.fingerprint()
     assert re.fullmatch(r"[0-9a-f]{16}", first)
     assert float_fingerprint.fingerprint() == first
+
+
+def _dry_run(target, compare):
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(["make", "-n", "--no-print-directory", target, f"TRAINED_COMPARE={compare}"],
+                            cwd=root, capture_output=True, text=True, check=True)
+    return [line for line in result.stdout.splitlines() if "pytest" in line]
+
+
+def test_make_relaxes_only_notebooks_4_to_7_and_only_when_told():
+    training_lax = _dry_run("test-notebooks-training", "lax")
+    assert any("01_" in line and "03_" in line and "--nbval-lax" not in line for line in training_lax)
+    assert any("04_" in line and "--nbval-lax" in line for line in training_lax)
+    assert all("--nbval-lax" in line for line in _dry_run("test-notebooks-inside", "lax"))
+    for target in ("test-notebooks-training", "test-notebooks-inside"):
+        assert not any("--nbval-lax" in line for line in _dry_run(target, "full"))
+
+
+def test_make_test_asks_the_fingerprint_first():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\ntest: ")[1].split("\n\n")[0]
+    assert "tools/float_fingerprint.py --check" in recipe and "TRAINED_COMPARE=$$compare" in recipe
