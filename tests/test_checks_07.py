@@ -71,8 +71,27 @@ def test_occlusion_fill_reads_the_learners_means(capsys):
     hints(capsys, checks.check_occlusion_fill, {"zero": black, "mean": mean}, "a", words=["dict"])
 
 
+def test_saliency_randomization_reads_the_learners_numbers(capsys):
+    check = checks.check_saliency_randomization
+    near_guided = {"saliency": 0.6, "guided backprop": 0.66, "Grad-CAM": -0.03}
+    passes(capsys, check, near_guided, "a")
+    hints(capsys, check, near_guided, "c", words=["0.60", "thirds"])
+    between = {**near_guided, "saliency": 0.3}
+    passes(capsys, check, between, "b")
+    hints(capsys, check, between, "a", words=["0.30"])
+    near_grad_cam = {**near_guided, "saliency": 0.0}
+    passes(capsys, check, near_grad_cam, "c")
+    hints(capsys, check, near_grad_cam, "b")
+    hints(capsys, check, {**near_guided, "saliency": 0.66}, "a", words=["method=cam.saliency"])
+    hints(capsys, check, {**near_guided, "Grad-CAM": 0.9}, "a", words=["section 10"])
+    hints(capsys, check, {**near_guided, "saliency": 1.5}, "a", words=["between -1 and 1"])
+    hints(capsys, check, {"saliency": 0.6}, "a", words=["dict"])
+    hints(capsys, check, near_guided, None, words=["replace None"])
+
+
 @pytest.mark.parametrize("checker", [checks.check_seed_map_experiment, checks.check_ig_steps,
-                                     checks.check_occlusion_fill])
+                                     checks.check_occlusion_fill,
+                                     checks.check_saliency_randomization])
 @pytest.mark.parametrize("junk", [None, "abc", float("nan"), {2: "x"}, [[1, 2], [3]], object()])
 def test_experiment_checkers_never_raise_on_junk(capsys, checker, junk):
     hints(capsys, checker, junk, "a")

@@ -34,7 +34,8 @@ Notebook 06 (filter visualization): :func:`check_ascent_step`,
 Notebook 07 (Grad-CAM): :func:`check_channel_weights`,
 :func:`check_weighted_map`, :func:`check_why_logit`,
 :func:`check_centre_bias`, :func:`check_conv4_stretch`,
-:func:`check_seed_map_experiment`, :func:`check_ig_steps`, :func:`check_occlusion_fill`.
+:func:`check_seed_map_experiment`, :func:`check_ig_steps`, :func:`check_occlusion_fill`,
+:func:`check_saliency_randomization`.
 """
 from .answers import FAIL, PASS
 from .convolution_basics import (WINDOW_SUMS_IMAGE, WINDOW_SUMS_KERNEL, check_blur_edge_widths, check_conv_params,
@@ -44,7 +45,8 @@ from .convolutions_on_a_cat import (check_cat_output_shape, check_mystery_kernel
 from .filter_visualization import (MADE_UP_KERNEL, check_ascent_step, check_flat_colour, check_neuron_extent,
                                    check_receptive_layer, check_total_variation, check_tv_experiment)
 from .grad_cam import (check_centre_bias, check_channel_weights, check_conv4_stretch, check_ig_steps,
-                       check_occlusion_fill, check_seed_map_experiment, check_weighted_map, check_why_logit)
+                       check_occlusion_fill, check_saliency_randomization, check_seed_map_experiment,
+                       check_weighted_map, check_why_logit)
 from .intermediate_activations import (check_central_share, check_conv3_shape, check_dead_meaning,
                                        check_flat_picture, check_most_preferring, check_pools_leaving_unread,
                                        check_preferring)
@@ -106,4 +108,5 @@ __all__ = [
     "check_seed_map_experiment",
     "check_ig_steps",
     "check_occlusion_fill",
+    "check_saliency_randomization",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 from .answers import as_number_array, call, function_checker, multiple_choice, verdict
 
 __all__ = ["check_channel_weights", "check_weighted_map", "check_why_logit", "check_centre_bias", "check_conv4_stretch",
-           "check_seed_map_experiment", "check_ig_steps", "check_occlusion_fill"]
+           "check_seed_map_experiment", "check_ig_steps", "check_occlusion_fill", "check_saliency_randomization"]
 
 
 @function_checker
@@ -291,3 +291,52 @@ def check_occlusion_fill(areas, reading=None):
         f"of the question occlusion asks.",
         {letter: f"compare your means again ({summary}): deletion is better when lower, insertion when higher."
          for letter in "abc"})
+
+
+def check_saliency_randomization(correlations, reading=None):
+    """Exercise (an experiment): plain saliency in the weight-randomization test, beside section 10's two methods.
+
+    Parameters
+    ----------
+    correlations : dict
+        ``{"saliency": s, "guided backprop": g, "Grad-CAM": c}``: each method's
+        mean rank correlation with the trained maps once every layer is random.
+    reading : str
+        The letter that places the learner's own saliency value: "a" in the
+        third of the gap nearest guided backprop's (or beyond it), "c" in the
+        third nearest Grad-CAM's (or beyond it), "b" in the middle third.
+    """
+    names = {"saliency", "guided backprop", "Grad-CAM"}
+    if not isinstance(correlations, dict) or set(correlations) != names:
+        verdict(False, 'pass a dict {"saliency": ..., "guided backprop": ..., "Grad-CAM": ...} of mean '
+                       "correlations at conv1, then your letter: check_saliency_randomization(my_randomization, "
+                       "my_saliency_reading).")
+        return
+    values = {}
+    for name, value in correlations.items():
+        number = as_number_array(value, f"Your value for {name!r}")
+        if number is None:
+            return
+        if number.size != 1 or not np.isfinite(number).all() or abs(float(number.ravel()[0])) > 1 + 1e-9:
+            verdict(False, f"give one mean rank correlation, between -1 and 1, per method; for {name!r} got "
+                           f"{value!r}.")
+            return
+        values[name] = float(number.ravel()[0])
+    saliency, guided, grad_cam = values["saliency"], values["guided backprop"], values["Grad-CAM"]
+    if guided <= grad_cam:
+        verdict(False, "section 10 asserts that guided backprop's maps stay closer to the trained ones than "
+                       "Grad-CAM's: take both from its `mean` at \"conv1\".")
+        return
+    if saliency == guided:
+        verdict(False, "your saliency value is exactly guided backprop's: did you run the test with "
+                       "method=cam.saliency?")
+        return
+    third = (guided - grad_cam) / 3
+    right = "a" if saliency >= guided - third else ("c" if saliency <= grad_cam + third else "b")
+    summary = f"saliency {saliency:.2f}, guided backprop {guided:.2f}, Grad-CAM {grad_cam:.2f}"
+    multiple_choice(
+        reading, {"a", "b", "c"}, right,
+        f"Your means at conv1: {summary}. A map that stays close to the trained one once every weight is random "
+        f"shows the picture more than the model.",
+        {letter: f"place your saliency value in the gap ({summary}): split the gap between Grad-CAM's and guided "
+                 f"backprop's into thirds." for letter in "abc"})
