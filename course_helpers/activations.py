@@ -100,7 +100,8 @@ def _scaled_to_its_maximum(channel):
     return np.clip(channel, 0, None) / top, False
 
 
-def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=False, channels=None):
+def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=False, channels=None,
+                      label_size=None):
     """Feature maps of one image, one row per layer, each row labelled with its own layer.
 
     Each channel is scaled on its own, from 0 (black) to its own maximum
@@ -130,6 +131,9 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
         ones (at most ``max_channels``, in the order given), for example those a
         rule picks; each panel is then titled with its channel's number. Layers
         not named show their first channels.
+    label_size : float, optional
+        Font size, in points, of the panels' own labels: the channel titles,
+        the corner maxima and the "silent" marks. Default None: 7 to 8 points.
 
     Returns
     -------
@@ -164,7 +168,7 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
         label_ax = axes[row, 0]
         if row == 0 and image is not None:
             label_ax.imshow(np.clip(np.asarray(image), 0, 1))
-            label_ax.set_title("input", fontsize=8)
+            label_ax.set_title("input", fontsize=label_size or 8)
         label_ax.set_xticks([])
         label_ax.set_yticks([])
         picked = chosen[name]
@@ -191,14 +195,14 @@ def plot_feature_maps(maps, image=None, max_channels=8, size=1.25, show_maximum=
             if silent:
                 ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), array.shape[1], array.shape[0], fill=False,
                                                           hatch="///", edgecolor="0.6", linewidth=0))
-                ax.text(0.5, 0.5, "silent", transform=ax.transAxes, ha="center", va="center", fontsize=7,
+                ax.text(0.5, 0.5, "silent", transform=ax.transAxes, ha="center", va="center", fontsize=label_size or 7,
                         color="white", bbox={"facecolor": "0.3", "alpha": 0.7, "pad": 1, "linewidth": 0})
             elif show_maximum:
                 ax.text(0.03, 0.97, _short(float(array[:, :, channel].max())), transform=ax.transAxes, ha="left",
-                        va="top", fontsize=7.5, color="white",
+                        va="top", fontsize=label_size or 7.5, color="white",
                         bbox={"facecolor": "black", "alpha": 0.6, "pad": 0.8, "linewidth": 0})
             if row == 0 or not first_ones:
-                ax.set_title(f"ch {channel}", fontsize=8 if first_ones else 7, pad=2)
+                ax.set_title(f"ch {channel}", fontsize=label_size or (8 if first_ones else 7), pad=2)
     shown_channels = max(len(picked) for picked in chosen.values())
     which = f"the first {shown_channels} channels" if first_ones else "the chosen channels"
     fig.suptitle(f"{which} of each layer; each from 0 (black) to its own maximum", fontsize=9)

@@ -103,6 +103,18 @@ def test_feature_map_grid_can_write_each_panels_maximum():
     assert [t.get_text() for ax in plain.axes for t in ax.texts] == ["silent"]  # off by default
 
 
+def test_feature_map_grid_can_enlarge_the_panels_labels():
+    first = np.zeros((1, 4, 4, 3))
+    first[0, 1, 2, 0] = 1.5                                   # channels 1 and 2 silent
+    fig = activations.plot_feature_maps({"first": first}, max_channels=3, show_maximum=True,
+                                        channels={"first": [0, 1, 2]}, label_size=11)
+    labels = [text for ax in fig.axes[1:] for text in [*ax.texts, ax.title]]
+    assert [text.get_text() for text in labels] == ["1.5", "ch 0", "silent", "ch 1", "silent", "ch 2"]
+    assert {text.get_fontsize() for text in labels} == {11}
+    plain = activations.plot_feature_maps({"first": first}, max_channels=3, show_maximum=True)
+    assert max(text.get_fontsize() for ax in plain.axes[1:] for text in [*ax.texts, ax.title]) < 11   # smaller by default
+
+
 def test_feature_map_grid_shows_the_channels_a_rule_picks():
     maps = np.zeros((1, 4, 4, 5))
     for channel in range(5):
