@@ -29,6 +29,9 @@ __all__ = [
     "plot_receptive_fields",
     "plot_effective_field",
     "plot_unread_strips",
+    "unread_strip",
+    "shade_unread",
+    "mark_unread",
     "overlay",
     "plot_grad_cam",
     "finish",
@@ -856,6 +859,87 @@ def plot_unread_strips(pictures, unread):
         ax.set_title(f"{size} px: {strip} px never read", fontsize=10)
         ax.axis("off")
     return finish(fig)
+
+
+def _check_read(read, size):
+    if not 0 < read <= size:
+        raise ValueError(f"read must be between 1 and size ({size}); got {read!r}.")
+
+
+def unread_strip(height, width, read, size=150):
+    """Where a picture is never read, once it is resized to ``size`` x ``size``.
+
+    Parameters
+    ----------
+    height, width : int
+        The picture's shape in pixels, before any resizing.
+    read : int
+        How many rows (and columns) of the ``size`` x ``size`` input the
+        network reads, counted from the top (and left); notebook 4's
+        ``pixels_read(150)`` gives 126.
+    size : int, optional
+        The network's input side. Default 150.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (height, width)
+        True in the bottom and right strip that the network never reads.
+    """
+    _check_read(read, size)
+    strip = np.zeros((height, width), dtype=bool)
+    strip[round(read / size * height):, :] = True
+    strip[:, round(read / size * width):] = True
+    return strip
+
+
+def shade_unread(picture, read, size=150):
+    """The picture with its unread strip (see :func:`unread_strip`) tinted orange.
+
+    Parameters
+    ----------
+    picture : array_like, shape (H, W, 3), values in [0, 1]
+    read, size : int
+        As in :func:`unread_strip`.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (H, W, 3), values in [0, 1]
+        0.45 of the picture and 0.55 of orange in the strip; elsewhere the picture.
+    """
+    shaded = np.array(picture, dtype=np.float32)
+    if shaded.ndim != 3 or shaded.shape[2] != 3:
+        raise ValueError(f"shade_unread needs an (H, W, 3) picture; got shape {shaded.shape}.")
+    strip = unread_strip(*shaded.shape[:2], read=read, size=size)
+    shaded[strip] = 0.45 * shaded[strip] + 0.55 * np.array([1.0, 0.5, 0.0])
+    return shaded
+
+
+def mark_unread(fig, shapes, read, size=150):
+    """A dashed black line along the unread strip's border on each panel of ``fig``.
+
+    The line stays visible where the picture itself is orange.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    shapes : sequence of (int, int)
+        The (height, width) of the picture on each panel, in the order of
+        ``fig.axes``. Panels beyond the sequence are left alone.
+    read, size : int
+        As in :func:`unread_strip`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, for display.
+    """
+    _check_read(read, size)
+    if len(shapes) > len(fig.axes):
+        raise ValueError(f"{len(shapes)} shapes for a figure with {len(fig.axes)} panels.")
+    for ax, (height, width) in zip(fig.axes, shapes):
+        row, column = round(read / size * height) - 0.5, round(read / size * width) - 0.5
+        ax.plot([-0.5, column, column], [row, row, -0.5], color="black", linestyle="--", linewidth=1.2)
+    return fig
 
 
 def overlay(image, heatmap, alpha=0.6, cmap="jet", grey=True):

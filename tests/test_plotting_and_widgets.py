@@ -338,6 +338,35 @@ def test_unread_strips_tint_exactly_the_strip():
         plotting.plot_unread_strips(pictures, {8: 2})
 
 
+def test_unread_strip_scales_the_read_part_to_the_pictures_shape():
+    strip = plotting.unread_strip(20, 10, read=6, size=10)  # 6 of 10 read: 12 of 20 rows, 6 of 10 columns
+    assert strip.shape == (20, 10) and strip.dtype == bool
+    assert strip[12:, :].all() and strip[:, 6:].all() and not strip[:12, :6].any()
+    with pytest.raises(ValueError, match="between 1 and size"):
+        plotting.unread_strip(20, 10, read=11, size=10)
+
+
+def test_shade_unread_tints_only_the_strip_and_leaves_the_picture_alone():
+    picture = np.zeros((10, 10, 3))
+    shaded = plotting.shade_unread(picture, read=6, size=10)
+    strip = plotting.unread_strip(10, 10, read=6, size=10)
+    assert np.allclose(shaded[strip], 0.55 * np.array([1.0, 0.5, 0.0])) and not shaded[~strip].any()
+    assert not picture.any(), "the caller's picture is left as it was"
+    with pytest.raises(ValueError, match="H, W, 3"):
+        plotting.shade_unread(np.zeros((10, 10)), read=6, size=10)
+
+
+def test_mark_unread_draws_one_dashed_border_per_panel():
+    fig = plotting.show_images([np.zeros((10, 10, 3)), np.zeros((20, 20, 3))])
+    assert plotting.mark_unread(fig, [(10, 10), (20, 20)], read=6, size=10) is fig
+    for ax, side in zip(fig.axes, (10, 20)):
+        (line,) = ax.lines
+        assert line.get_linestyle() == "--"
+        assert list(line.get_xdata())[1] == list(line.get_ydata())[0] == 6 / 10 * side - 0.5
+    with pytest.raises(ValueError, match="3 shapes"):
+        plotting.mark_unread(fig, [(10, 10)] * 3, read=6, size=10)
+
+
 def test_symmetric_scale_draws_a_map_of_zeros_in_the_middle_colour():
     fig = plotting.show_images([np.zeros((3, 3))], cmap="RdBu_r", symmetric=True)
     low, high = fig.axes[0].images[0].get_clim()
