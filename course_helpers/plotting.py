@@ -1155,7 +1155,8 @@ def plot_class_preference(horse_mean, human_mean, margin, floor, title=None):
     and a grey square below ``floor``, where a channel prefers nothing. Points
     are coloured by the same rule: prefers horses (orange), prefers humans
     (blue), fires for both within ``margin`` (dark grey), below the floor
-    (light grey). The legend, below the axes, counts each group.
+    (light grey). The legend, below the axes, counts each group and, below
+    the floor, the dead channels (both averages 0).
 
     Parameters
     ----------
@@ -1192,8 +1193,11 @@ def plot_class_preference(horse_mean, human_mean, margin, floor, title=None):
     for chosen, colour, what in [(prefers_horse, "tab:orange", "prefer horses"),
                                  (prefers_human, "tab:blue", "prefer humans"),
                                  (both, "0.4", f"fire for both, within {margin}x"),
-                                 (~strong, "0.75", "below the floor (dead ones at 0, 0)")]:
-        ax.scatter(horse_mean[chosen], human_mean[chosen], s=18, color=colour, label=f"{what}: {chosen.sum()}")
+                                 (~strong, "0.75", "below the floor")]:
+        label = f"{what}: {chosen.sum()}"
+        if what == "below the floor":  # both averages 0: zero on every image, a dead channel
+            label += f" ({np.sum(chosen & (larger == 0))} dead, at 0, 0)"
+        ax.scatter(horse_mean[chosen], human_mean[chosen], s=18, color=colour, label=label)
     ax.set(xlim=(-0.03 * top, top), ylim=(-0.03 * top, top), aspect="equal", xlabel="mean on the horse images",
            ylabel="mean on the human images")
     if title:

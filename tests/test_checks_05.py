@@ -174,7 +174,7 @@ def test_plot_class_preference():
     assert isinstance(figure, matplotlib.figure.Figure)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert "prefer horses: 1" in labels and "prefer humans: 1" in labels
-    assert any(label.startswith("below the floor") and label.endswith(": 2") for label in labels)
+    assert "below the floor: 2 (1 dead, at 0, 0)" in labels   # (0, 0) is dead; (0.05, 0.04) only weak
     with pytest.raises(ValueError):
         plotting.plot_class_preference([1.0], [1.0, 2.0], 1.5, 0.1)
     with pytest.raises(ValueError):
