@@ -226,3 +226,24 @@ def test_predict_image_sees_the_pixels_the_pipeline_gives(tmp_path, monkeypatch)
         label, probability = models.predict_image(model, path)
         assert (probability if label == "human" else 1 - probability) == pytest.approx(expected, abs=1e-3)
         assert np.array_equal(data.model_input(path, 94), data.model_input(Path(path).read_bytes(), 94))
+
+
+def test_train_classifier_drops_the_rate_as_notebook_4_does(monkeypatch):
+    # A learner who opens notebook 5, 6 or 7 first gets a model trained here: it must be notebook 4's.
+    schedules = []
+
+    class FakeModel:
+        def fit(self, *args, epochs, callbacks, **kwargs):
+            schedule = callbacks[0].schedule
+            schedules.append([schedule(epoch) for epoch in range(epochs)])
+            return "history"
+
+    monkeypatch.setattr(models.data, "load_dataset", lambda *args, **kwargs: None)
+    monkeypatch.setattr(models, "build_classifier", lambda *args, **kwargs: FakeModel())
+    models.train_classifier()
+    full = schedules[-1]
+    assert len(full) == models.RECIPE["epochs"]
+    assert full.count(models.RECIPE["final_learning_rate"]) == models.RECIPE["final_epochs"]
+    assert full[-models.RECIPE["final_epochs"] - 1] == models.RECIPE["learning_rate"]
+    models.train_classifier(epochs=5)
+    assert schedules[-1].count(models.RECIPE["final_learning_rate"]) == 1
