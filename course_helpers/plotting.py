@@ -1119,7 +1119,7 @@ def show_explanation_grid(pictures, maps, kinds, column_titles=None, row_titles=
         cmaps.append("gray")
         lows.append(None)
         highs.append(None)
-        for heat, kind, head in zip(row_maps, row_kinds, heads[1:]):
+        for column, (heat, kind, head) in enumerate(zip(row_maps, row_kinds, heads[1:]), start=1):
             heat = np.asarray(heat, dtype=np.float32)
             panels.append(heat)
             cmaps.append(_GRID_KINDS[kind])
@@ -1135,7 +1135,9 @@ def show_explanation_grid(pictures, maps, kinds, column_titles=None, row_titles=
                 limit = max(float(np.abs(heat).max()), 1e-12)
                 lows.append(-limit)
                 highs.append(limit)
-                titles.append(f"{head}\n±{limit:.1f}" if head else f"±{limit:.1f}")
+                # below the first row, a signed map still names its column: its range is its own
+                name = head or (column_titles[column].split("\n")[0] if column_titles is not None else "")
+                titles.append(f"{name}\n±{limit:.1f}" if name else f"±{limit:.1f}")
         masks += [None if outlines is None or (outline_columns is not None and column not in outline_columns)
                   else outlines[row] for column in range(columns + 1)]
     fig = show_images(panels, titles, ncols=columns + 1, size=size, cmap=cmaps, vmin=lows, vmax=highs,

@@ -168,11 +168,13 @@ def test_add_heat_colorbar_and_the_explanation_grid():
     picture = np.random.default_rng(1).random((20, 20, 3))
     figure = cam.show_explanation_grid(
         [picture, picture], [[np.ones((20, 20)) * 0.5, np.linspace(-2, 3, 400).reshape(20, 20)]] * 2,
-        kinds=[["unit", "signed"], "pixels"], column_titles=["picture", "A", "B"], row_titles=["one", "two"],
+        kinds=[["unit", "signed"], ["pixels", "signed"]], column_titles=["picture", "A", "B\nmore"],
+        row_titles=["one", "two"],
         outlines=[np.ones((20, 20), bool), None], unread_from=15)
     axes = figure.axes
     assert len(axes) == 6 and axes[0].get_title() == "one" and axes[1].get_title() == "A"
-    assert axes[2].get_title() == "B\n±3.0"                   # a signed map: centred on 0, its range given
+    assert axes[2].get_title() == "B\nmore\n±3.0"             # a signed map: centred on 0, its range given
+    assert axes[5].get_title() == "B\n±3.0"                   # below the first row it still names its column
     assert axes[1].images[0].get_clim() == (0.0, 1.0)
     assert axes[2].images[0].get_clim() == (-3.0, 3.0)
     assert axes[4].images[0].get_cmap().name == "magma"
